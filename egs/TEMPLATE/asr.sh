@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# The stages every asrkit recipe shares (as ESPnet's asr.sh). A recipe's run.sh sets its
+# data sets and configs and calls this script; stage 1 runs the recipe's local/data.sh.
+#
+#   1 data prep     local/data.sh                     -> data/<set>/           (Kaldi data dirs)
+#   2 dump          asrkit-dump                       -> dump/<feats>/<set>/   (ark/scp)
+#   3 SSL pretrain  asrkit-pretrain                   -> exp/ssl_<tag>/
+#   4 fine-tune     asrkit-finetune (CTC)             -> exp/asr_<tag>/
+#   5 LM + decode   asrkit-lm, asrkit-decode          -> exp/asr_<tag>/decode_<dtag>/<test>/hyp
+#   6 score         asrkit-score, RESULTS.md          -> .../<test>/score/, RESULTS.md
+#
+# Each stage skips work that finished before (a .done marker in its output directory);
+# training resumes from its last checkpoint; pass --force true to redo finished work.
+set -euo pipefail
+
+log() { echo "$(date '+%Y-%m-%dT%H:%M:%S') (asr.sh:${BASH_LINENO[0]}) $*"; }
+die() { log "ERROR: $*" >&2; exit 1; }
+
+help_message="Usage: $0 [options]   (see the option list at the top of egs/TEMPLATE/asr.sh)"
+
+# General
+stage=1               # first stage to run
+stop_stage=100        # last stage to run
+nj=4                  # parallel jobs for dump and decoding
+ngpu=0                # GPUs for training (0: CPU; >1: DDP through torchrun/srun)
+force=false           # redo stages whose .done marker exists
+skip_data_prep=false  # skip stages 1-2
+skip_pretrain=false   # skip stage 3 (fine-tune from --init instead)
+skip_train=false      # skip stages 3-4
+skip_eval=false       # skip stages 5-6
+dumpdir=dump
+expdir=exp
+
+# Data
+train_set=            # labelled training set (data/<train_set>)
+valid_set=            # development set for validation and early stopping
+test_sets=            # sets to decode and score (space separated)
+unlabeled_set=        # pool for SSL pretraining (default: train_set)
+local_data_opts=      # options passed to local/data.sh
+feats_type=raw        # raw (waveform, wav2vec 2.0) | fbank (fbank baseline)
+audio_sample_rate=16000
+speed_perturb_factors=  # e.g. "0.9 1.0 1.1": perturb the training set before dumping
+dump_opts=            # extra options for asrkit-dump
+
+# Stage 3: SSL pretraining (one experiment per config)
+pretrain_configs="conf/pretrain_tiny.yaml"
+pretrain_opts=        # extra options, e.g. "--set optim.lr=1e-3"
+
+# Stage 4: CTC fine-tuning (one experiment per config, for each pretraining experiment)
+finetune_configs="conf/finetune_tiny.yaml"
+finetune_opts=
+init=ssl              # ssl (stage-3 result) | none (random init) | path to a HF dir or fairseq .pt
+
+# Stage 5: LM and decoding
+use_lm=false          # train a word n-gram on the training text and decode with it
+lm_order=3
+lm_text=              # external LM text (default: transcripts of train_set)
+decode_configs="conf/decode_greedy.yaml"
+decode_opts=
+
+. utils/parse_options.sh
+. ./path.sh
+. ./cmd.sh
+
+[ -n "${train_set}" ] || die "--train-set is required"
+[ -n "${valid_set}" ] || die "--valid-set is required"
+[ -n "${unlabeled_set}" ] || unlabeled_set=${train_set}
+if "${skip_data_prep}"; then stage=$(( stage > 3 ? stage : 3 )); fi
+
+run_stage() { [ "${stage}" -le "$1" ] && [ "${stop_stage}" -ge "$1" ]; }
+done_or_forced() { [ -f "$1/.done" ] && ! "${force}"; }
+tag_of() { basename "$1" .yaml; }
+
+# The experiments: stage 3 gives one SSL model per pretraining config, stage 4 one CTC model
+# per (SSL model, fine-tuning config) pair; with --init none or a checkpoint path, none.
+ssl_dirs=()
+if [ "${init}" = ssl ] && ! "${skip_pretrain}"; then
+  for c in ${pretrain_configs}; do ssl_dirs+=("${expdir}/ssl_$(tag_of "${c}")"); done
+fi
+asr_dirs=() asr_inits=() asr_configs=()
+for fc in ${finetune_configs}; do
+  if [ "${init}" = ssl ] && ! "${skip_pretrain}"; then
+    for s in "${ssl_dirs[@]}"; do
+      asr_dirs+=("${expdir}/asr_$(tag_of "${fc}")_from_${s##*/ssl_}")
+      asr_inits+=("${s}/checkpoint_best.pt") asr_configs+=("${fc}")
+    done
+  elif [ "${init}" = ssl ] || [ "${init}" = none ]; then
+    asr_dirs+=("${expdir}/asr_$(tag_of "${fc}")_scratch") asr_inits+=(none) asr_configs+=("${fc}")
+  else
+    asr_dirs+=("${expdir}/asr_$(tag_of "${fc}")_from_$(basename "${init%/}" .pt)")
+    asr_inits+=("${init}") asr_configs+=("${fc}")
+  fi
+done
+
+if run_stage 1 && ! "${skip_data_prep}"; then
+  log "Stage 1: data preparation (local/data.sh ${local_data_opts})"
+  # shellcheck disable=SC2086
+  local/data.sh ${local_data_opts}
+  for s in ${train_set} ${valid_set} ${test_sets} ${unlabeled_set}; do
+    utils/validate_data_dir.sh --no-feats "data/${s}"
+  done
+fi
+
+if run_stage 2 && ! "${skip_data_prep}"; then
+  log "Stage 2: dump ${feats_type} features to ${dumpdir}/${feats_type}"
+  sets="${train_set} ${valid_set} ${test_sets} ${unlabeled_set}"
+  if [ -n "${speed_perturb_factors}" ]; then
+    sp_parts=()
+    for f in ${speed_perturb_factors}; do
+      if [ "${f}" = 1.0 ] || [ "${f}" = 1 ]; then sp_parts+=("data/${train_set}"); continue; fi
+      utils/perturb_data_dir_speed.sh "${f}" "data/${train_set}" "data/${train_set}_sp${f}"
+      sp_parts+=("data/${train_set}_sp${f}")
+    done
+    utils/combine_data.sh "data/${train_set}_sp" "${sp_parts[@]}"
+    sets="${sets/${train_set} /${train_set}_sp }"
+  fi
+  for s in $(echo "${sets}" | tr ' ' '\n' | awk 'NF && !seen[$0]++'); do
+    out=${dumpdir}/${feats_type}/${s}
+    if done_or_forced "${out}"; then log "  ${out} already dumped"; continue; fi
+    # shellcheck disable=SC2086
+    asrkit-dump --cmd "${train_cmd}" --nj "${nj}" --type "${feats_type}" \
+      --sample-rate "${audio_sample_rate}" ${dump_opts} "data/${s}" "${out}"
+  done
+fi
+train_dump=${dumpdir}/${feats_type}/${train_set}
+[ -n "${speed_perturb_factors}" ] && train_dump=${train_dump}_sp
+
+if run_stage 3 && ! "${skip_train}" && [ "${#ssl_dirs[@]}" -gt 0 ]; then
+  for c in ${pretrain_configs}; do
+    dir=${expdir}/ssl_$(tag_of "${c}")
+    if done_or_forced "${dir}"; then log "Stage 3: ${dir} already trained"; continue; fi
+    log "Stage 3: SSL pretraining ${c} on ${unlabeled_set} -> ${dir} (log: ${dir}/log/pretrain.log)"
+    # shellcheck disable=SC2086
+    ${cuda_cmd} --gpu "${ngpu}" "${dir}/log/pretrain.log" \
+      asrkit-pretrain --ngpu "${ngpu}" --config "${c}" \
+        --train-data "${dumpdir}/${feats_type}/${unlabeled_set}" \
+        --valid-data "${dumpdir}/${feats_type}/${valid_set}" \
+        --exp-dir "${dir}" ${pretrain_opts}
+  done
+fi
+
+if run_stage 4 && ! "${skip_train}"; then
+  for i in "${!asr_dirs[@]}"; do
+    dir=${asr_dirs[$i]}
+    if done_or_forced "${dir}"; then log "Stage 4: ${dir} already trained"; continue; fi
+    log "Stage 4: CTC fine-tuning ${asr_configs[$i]} (init: ${asr_inits[$i]}) -> ${dir}" \
+        "(log: ${dir}/log/finetune.log)"
+    # shellcheck disable=SC2086
+    ${cuda_cmd} --gpu "${ngpu}" "${dir}/log/finetune.log" \
+      asrkit-finetune --ngpu "${ngpu}" --config "${asr_configs[$i]}" --init "${asr_inits[$i]}" \
+        --train-data "${train_dump}" --valid-data "${dumpdir}/${feats_type}/${valid_set}" \
+        --exp-dir "${dir}" ${finetune_opts}
+  done
+fi
+
+lm=
+if "${use_lm}"; then lm=${expdir}/lm_${lm_order}gram/lm.arpa; fi
+if run_stage 5 && ! "${skip_eval}"; then
+  if "${use_lm}" && ! done_or_forced "$(dirname "${lm}")"; then
+    log "Stage 5: training a ${lm_order}-gram word LM -> ${lm}"
+    asrkit-lm --order "${lm_order}" --text "${lm_text:-data/${train_set}/text}" \
+      --kaldi-text "$([ -z "${lm_text}" ] && echo true || echo false)" --out "${lm}"
+  fi
+  for dir in "${asr_dirs[@]}"; do
+    for dc in ${decode_configs}; do
+      for t in ${test_sets}; do
+        out=${dir}/decode_$(tag_of "${dc}")$([ -n "${lm}" ] && echo _lm)/${t}
+        if done_or_forced "${out}"; then log "Stage 5: ${out} already decoded"; continue; fi
+        log "Stage 5: decoding ${t} with ${dir} (${dc}) -> ${out}/hyp"
+        # shellcheck disable=SC2086
+        asrkit-decode --cmd "${decode_cmd}" --nj "${nj}" --config "${dc}" \
+          --model "${dir}" --data "${dumpdir}/${feats_type}/${t}" --out "${out}" \
+          $([ -n "${lm}" ] && echo "--lm ${lm}") ${decode_opts}
+      done
+    done
+  done
+fi
+
+if run_stage 6 && ! "${skip_eval}"; then
+  for dir in "${asr_dirs[@]}"; do
+    for dc in ${decode_configs}; do
+      for t in ${test_sets}; do
+        out=${dir}/decode_$(tag_of "${dc}")$([ -n "${lm}" ] && echo _lm)/${t}
+        log "Stage 6: scoring ${out}"
+        asrkit-score --ref "data/${t}/text" --hyp "${out}/hyp" --data "data/${t}" --out "${out}/score"
+      done
+    done
+  done
+  asrkit-score results "${expdir}" --out RESULTS.md
+  log "Results collected in $(pwd)/RESULTS.md"
+fi
+log "Done (stages ${stage}..${stop_stage})."
