@@ -1,0 +1,33 @@
+"""The fbank Conformer baseline encoder."""
+
+import torch
+
+from asrkit.models.conformer import ConformerConfig, ConformerEncoder, spec_augment
+
+
+def test_subsampling_shapes_and_lengths():
+    enc = ConformerEncoder(ConformerConfig(num_layers=2, dim=64, ffn_dim=128, num_heads=2))
+    out, lengths = enc(torch.randn(3, 101, 80), torch.tensor([101, 60, 30]))
+    assert out.shape == (3, 24, 64)
+    assert lengths.tolist() == [24, 14, 6]
+
+
+def test_padding_does_not_change_valid_outputs():
+    torch.manual_seed(0)
+    enc = ConformerEncoder(ConformerConfig(num_layers=2, dim=64, ffn_dim=128, num_heads=2)).eval()
+    x = torch.randn(2, 120, 80)
+    alone, n = enc(x[1:, :70], torch.tensor([70]))
+    batched, _ = enc(x, torch.tensor([120, 70]))
+    assert torch.allclose(alone[0, : n[0]], batched[1, : n[0]], atol=1e-5)
+
+
+def test_spec_augment_masks_bands_and_spans_inside_the_utterance():
+    torch.manual_seed(0)
+    cfg = ConformerConfig(freq_masks=2, freq_mask_width=10, time_masks=2, time_mask_ratio=0.2)
+    x = torch.randn(2, 100, 80) + 5.0  # no natural zeros
+    y = spec_augment(x, torch.tensor([100, 50]), cfg)
+    zero_bins = (y == 0).all(dim=1)  # [B, F]: bins zeroed over all frames
+    assert zero_bins.any(dim=1).all()
+    zero_frames = (y == 0).all(dim=2)  # [B, T]
+    assert zero_frames[1, 50:].sum() == 0  # never masks padding
+    assert torch.equal(x, x.clone())  # input untouched
