@@ -1,0 +1,36 @@
+"""Stage 1: one module per corpus turns its original layout into Kaldi data dirs.
+
+Each corpus module has ``download(target)`` (a real download where the corpus is free to
+fetch, otherwise a message with the URL and the expected layout) and
+``prepare(corpus_root, out_dir, **options) -> PrepareResult``, which writes
+``out_dir/<set>`` data dirs, each with an ``excluded.txt`` report, and returns one
+:class:`~asrkit.corpora.common.SetSummary` per set (utterances, speakers, hours,
+excluded/filtered counts by reason). ``asrkit-prepare <corpus> ...`` is the CLI over them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from asrkit.corpora.common import CorpusError, PrepareResult, SetSummary
+
+#: corpus name (as the CLI takes it) -> module under asrkit.corpora
+CORPORA = {
+    "commonvoice": "commonvoice",
+    "librispeech": "librispeech",
+    "covost2": "covost2",
+    "fsdd": "fsdd",
+    "yesno": "yesno",
+    "generic": "generic",
+}
+
+
+def corpus_module(name: str) -> ModuleType:
+    """The preparer module of corpus ``name``."""
+    if name not in CORPORA:
+        raise CorpusError(f"unknown corpus {name!r}; choose from {', '.join(CORPORA)}")
+    return importlib.import_module(f"asrkit.corpora.{CORPORA[name]}")
+
+
+__all__ = ["CORPORA", "CorpusError", "PrepareResult", "SetSummary", "corpus_module"]
