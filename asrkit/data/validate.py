@@ -13,6 +13,7 @@ fix it; the report keeps the first few of each kind and counts the rest.
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from asrkit.data.datadir import (
 from asrkit.data.tables import DataDirError, Table, TableIssue, c_sorted, check_key
 
 RESERVED_WORDS = ("<s>", "</s>", "#0")
+# What Kaldi's ``grep -w`` finds: a reserved symbol not touching [A-Za-z0-9_] on either side.
+RESERVED = re.compile(r"(?<![A-Za-z0-9_])(<s>|</s>|#0)(?![A-Za-z0-9_])")
 SEGMENT_OVERSHOOT = 0.5  # seconds a segment may end after reco2dur before it is an error
 MAX_PER_KIND = 5  # problems of one kind listed before the rest are only counted
 _FIX = "run utils/fix_data_dir.sh to drop it"
@@ -120,7 +123,8 @@ def validate_data_dir(
         segments = parse_segments(tables["segments"], seg_issues)
         for issue in seg_issues:
             report.add(Problem(str(issue.path), issue.line, issue.key, issue.message), "segments-format")
-    _Checker(tables, segments, report, path, no_feats, no_text, no_wav, no_spk_sort, check_files).run()
+    _Checker(tables, segments, report, path, no_feats, no_text, no_wav, no_spk_sort, check_files,
+             warn_one_speaker=True).run()
     return report
 
 
@@ -167,7 +171,7 @@ class _Checker:
 
     def __init__(self, tables: dict[str, Table], segments: dict[str, Segment] | None, report: Report,
                  path: Path, no_feats: bool, no_text: bool, no_wav: bool, no_spk_sort: bool,
-                 check_files: bool):
+                 check_files: bool, warn_one_speaker: bool = False):
         self.t = tables
         self.segments = segments
         self.report = report
@@ -178,6 +182,7 @@ class _Checker:
         self.utt2spk = tables["utt2spk"].values if "utt2spk" in tables else {}
         self.utts = set(self.utt2spk)
         self.spk_order_ok = not no_spk_sort
+        self.warn_one_speaker = warn_one_speaker
 
     # helpers ------------------------------------------------------------------------------
 
@@ -266,7 +271,7 @@ class _Checker:
                     break
                 prev_spk, prev_utt = spk, utt
         speakers = set(self.utt2spk.values())
-        if len(speakers) == 1:
+        if len(speakers) == 1 and self.warn_one_speaker:
             self.err("spk2utt", "", "only one speaker: per-speaker normalisation and splitting by "
                      "speaker will not work well; use the utterance id as speaker id when unknown",
                      "one-speaker", warning=True)
@@ -301,9 +306,9 @@ class _Checker:
             if bad:
                 self.err("text", utt, f"utterance '{utt}' has the non-printable character {bad[1]} at "
                          f"column {bad[0]} of its transcript; clean the text or {_FIX}", "non-printable")
-            reserved = [w for w in words.split() if w in RESERVED_WORDS]
+            reserved = RESERVED.search(f"{utt} {words}")
             if reserved:
-                self.err("text", utt, f"utterance '{utt}' contains the reserved symbol '{reserved[0]}' "
+                self.err("text", utt, f"utterance '{utt}' contains the reserved symbol '{reserved[1]}' "
                          f"({' '.join(RESERVED_WORDS)} are reserved by the LM tools); remove or rename it",
                          "reserved-symbol")
 
