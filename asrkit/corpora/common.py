@@ -7,7 +7,7 @@ vocabulary, so a person can grep ``<set>/excluded.txt``:
 
 errors (counted against ``max_bad_fraction``)
     malformed-row, bad-encoding, missing-audio, unreadable-audio, empty-audio, empty-text,
-    invalid-chars, duplicate-path, duplicate-utt
+    missing-text, invalid-chars, duplicate-path, duplicate-utt
 filters (asked for by an option; reported, never counted as errors)
     too-short, too-long, eval-speaker, not-selected
 
@@ -20,10 +20,16 @@ import csv
 import hashlib
 import logging
 import os
+import tarfile
+import urllib.parse
+import urllib.request
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from tqdm import tqdm
 
 from asrkit import audio
 from asrkit.data.datadir import format_seconds
@@ -61,6 +67,7 @@ def iter_rows(
     *,
     delimiter: str = "\t",
     quoting: int = csv.QUOTE_NONE,
+    escapechar: str | None = None,
     num_fields: int | None = None,
 ) -> Iterator[Row]:
     """Stream the records of a delimited text file, never stopping at a bad one.
@@ -87,7 +94,13 @@ def iter_rows(
 
     with open(path, "rb") as f:
         lines = decoded(f)
-        reader = csv.reader(lines, delimiter=delimiter, quoting=quoting, strict=quoting != csv.QUOTE_NONE)
+        reader = csv.reader(
+            lines,
+            delimiter=delimiter,
+            quoting=quoting,
+            escapechar=escapechar,
+            strict=quoting != csv.QUOTE_NONE,
+        )
         last = 0
         while True:
             try:
@@ -154,7 +167,7 @@ class AudioStatus:
     problem: tuple[str, str] | None = None
 
 
-def check_audio(path: str | Path, check: AudioCheck = "exists", duration: bool = False) -> AudioStatus:
+def probe_audio(path: str | Path, check: AudioCheck = "exists", duration: bool = False) -> AudioStatus:
     """Is the clip usable? ``exists`` stats the file; ``read`` (or ``duration``) also opens it.
 
     Opening reads the header only (soundfile), which for MP3 still costs a frame scan, so
@@ -255,7 +268,10 @@ class SetSummary:
     filtered: dict[str, int] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        hours = "duration not computed" if self.hours is None else f"{self.hours:.2f} h"
+        if self.hours is None:
+            hours = "duration not computed"
+        else:
+            hours = f"{self.hours:.2f} h" if self.hours >= 0.1 else f"{60 * self.hours:.1f} min"
         text = f"{self.name}: {self.utterances} utterances, {self.speakers} speakers, {hours}"
         for label, counts in (("excluded", self.excluded), ("filtered", self.filtered)):
             if counts:
@@ -414,3 +430,80 @@ def write_sets(
         result.sets[name] = summary
         log.info("%s", summary)
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Downloading
+
+
+def download_and_extract(url: str, target: str | Path, *, what: str) -> Path:
+    """Fetch ``url`` into ``target`` and unpack it there (tar or zip); skip when done before.
+
+    A ``.<archive>.done`` marker is written only after a complete unpack (the archive is then
+    deleted), so an interrupted download is fetched again. A network failure becomes a :class:`CorpusError` that says
+    how to fetch the archive by hand.
+    """
+    target = Path(target)
+    target.mkdir(parents=True, exist_ok=True)
+    name = Path(urllib.parse.urlparse(url).path).name
+    archive, marker = target / name, target / f".{name}.done"
+    if marker.is_file():
+        log.info("%s: already unpacked in %s (remove %s to fetch it again)", what, target, marker)
+        return target
+    partial = target / f".{name}.part"
+    log.info("downloading %s from %s", what, url)
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response, open(partial, "wb") as out:
+            total = int(response.headers.get("Content-Length") or 0) or None
+            with tqdm(total=total, unit="B", unit_scale=True, desc=name) as bar:
+                while chunk := response.read(1 << 20):
+                    out.write(chunk)
+                    bar.update(len(chunk))
+    except (OSError, ValueError) as e:
+        partial.unlink(missing_ok=True)
+        raise CorpusError(
+            f"could not download {what} from {url}: {e}. Fetch it by hand (e.g. on a machine with "
+            f"internet access), put {name} into {target} and unpack it there"
+        ) from None
+    partial.replace(archive)
+    log.info("unpacking %s into %s", archive, target)
+    try:
+        if zipfile.is_zipfile(archive):
+            with zipfile.ZipFile(archive) as z:
+                z.extractall(target)
+        else:
+            with tarfile.open(archive) as t:
+                t.extractall(target, filter="data")
+    except (tarfile.TarError, zipfile.BadZipFile, OSError) as e:
+        raise CorpusError(f"{archive}: cannot unpack ({e}); delete it and download again") from None
+    archive.unlink()  # the unpacked files are what preparation reads; the archive doubles the disk
+    marker.touch()
+    return target
+
+
+_DURATION_UNITS = {"h": 3600.0, "min": 60.0, "m": 60.0, "s": 1.0}
+
+
+def parse_duration(text: str | float) -> float:
+    """Seconds from ``"10h"``, ``"1.5h"``, ``"10min"``, ``"90s"`` or a plain number of seconds."""
+    if isinstance(text, (int, float)):
+        seconds = float(text)
+    else:
+        t = text.strip().lower()
+        unit = next((u for u in _DURATION_UNITS if t.endswith(u) and t[: -len(u)]), "")
+        try:
+            seconds = float(t[: -len(unit)] if unit else t) * _DURATION_UNITS.get(unit, 1.0)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a duration; write e.g. 10h, 1h, 10min or 600s") from None
+    if seconds <= 0:
+        raise ValueError(f"duration {text!r} must be positive")
+    return seconds
+
+
+def duration_label(text: str | float) -> str:
+    """A set-name suffix for a duration: ``10h``, ``10min``, ``90s``."""
+    seconds = parse_duration(text)
+    for unit, size in (("h", 3600.0), ("min", 60.0)):
+        if seconds >= size and (seconds / size).is_integer():
+            return f"{int(seconds / size)}{unit}"
+    return f"{seconds:g}s"

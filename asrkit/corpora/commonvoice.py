@@ -49,12 +49,12 @@ from asrkit.corpora.common import (
     PrepareResult,
     SetBuilder,
     SpeakerIds,
-    check_audio,
     clean_text,
     column_index,
     iter_rows,
     meta_value,
     normalize_gender,
+    probe_audio,
     read_header,
     short_hash,
     write_sets,
@@ -378,7 +378,7 @@ def _read_tsv(
             if problem:
                 builder.exclude(utt, problem, where)
                 continue
-        status = check_audio(clips_dir / clip, opts.check_audio, opts.durations)
+        status = probe_audio(clips_dir / clip, opts.check_audio, opts.durations)
         if status.problem:
             builder.exclude(utt, status.problem, where)
             continue
