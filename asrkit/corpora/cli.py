@@ -101,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=["train", "rest", "other"],
         help="pool sources, comma-separated from train,rest,other, or 'none' (default: train,rest,other)",
     )
-    p.add_argument("--unlabeled-text", action="store_true", help="keep transcripts in the pool")
+    p.add_argument("--unlabeled-text", action=argparse.BooleanOptionalAction, default=True,
+                   help="keep transcripts in the pool (default: yes; without, validate it with --no-text)")
     p.add_argument("--durations", action=argparse.BooleanOptionalAction, default=False, help="write utt2dur")
     p.add_argument("--speaker-id-length", type=int, default=12)
     _add_text_options(p, "default")
@@ -113,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limited-from", type=_list, help="subsets to draw it from (default: the train subsets)")
     p.add_argument("--unlabeled", action=argparse.BooleanOptionalAction, default=True,
                    help="write the rest of --limited-from as the unlabeled pool (default: yes)")
-    p.add_argument("--unlabeled-text", action="store_true", help="keep transcripts in the pool")
+    p.add_argument("--unlabeled-text", action=argparse.BooleanOptionalAction, default=True,
+                   help="keep transcripts in the pool (default: yes; without, validate it with --no-text)")
     p.add_argument("--min-duration", type=float, help="drop training utterances shorter than this (s)")
     p.add_argument("--max-duration", type=float, help="drop training utterances longer than this (s)")
     p.add_argument("--seed", type=int, default=0, help="varies the limited-supervision selection")

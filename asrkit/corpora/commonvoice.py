@@ -24,7 +24,9 @@ Sets written (``out_dir/<set>``):
     The pool for SSL pretraining, from the sources in ``unlabeled``: ``train`` (the
     labelled training clips), ``rest`` (validated clips in no labelled split), ``other``
     (``other.tsv``, clips not yet validated). Clips of dev/test speakers are never in it.
-    Without ``unlabeled_text`` it has no ``text`` file.
+    It keeps the transcripts (clips whose sentence is unusable are excluded) so that it
+    validates like any data dir; ``unlabeled_text=False`` keeps every clip and writes no
+    ``text`` (validate it with ``--no-text``).
 ``<set>_<locale>``
     With several locales, the labelled sets also per locale (the combined sets carry
     ``utt2lang``), for per-language scoring.
@@ -156,7 +158,7 @@ def prepare(
     dev_fraction: float = 0.1,
     test_fraction: float = 0.1,
     unlabeled: Sequence[str] = UNLABELED_SOURCES,
-    unlabeled_text: bool = False,
+    unlabeled_text: bool = True,
     normalizer: str | dict | TextNormalizer = "default",
     check_audio: AudioCheck = "exists",
     durations: bool = False,

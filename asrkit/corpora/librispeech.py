@@ -17,7 +17,8 @@ from ``limited_from`` (default: every train subset present), as Libri-light does
 deterministically, with speakers interleaved over (subset, gender) groups and utterances
 taken round-robin over them, so subsets, genders and speakers are balanced and the total
 stays at most the request and close to it. The utterances not chosen form the
-``unlabeled`` pool for SSL pretraining.
+``unlabeled`` pool for SSL pretraining (with its transcripts, so that it validates like any
+data dir, unless ``unlabeled_text=False``).
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ def prepare(
     limited: str | float | None = None,
     limited_from: Sequence[str] | None = None,
     unlabeled: bool = True,
-    unlabeled_text: bool = False,
+    unlabeled_text: bool = True,
     min_duration: float | None = None,
     max_duration: float | None = None,
     normalizer: str | dict | TextNormalizer = "none",
