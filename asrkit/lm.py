@@ -1,5 +1,9 @@
 """Word n-gram language models in ARPA format (stage 5, ``asrkit-lm``).
 
+A *character* LM (``--unit char``) is the same model over the characters of each
+sentence with ``|`` between words, as the character tokenizer writes them; the beam
+decoder uses it without a lexicon, so it can spell words it never saw.
+
 The LM is trained on the training transcripts (a Kaldi ``text`` file, whose first column
 is dropped) or on a plain text file, one sentence per line. KenLM's ``lmplz`` is used when
 it is on ``PATH``; otherwise the model is estimated here with the same method:
@@ -70,6 +74,16 @@ def read_sentences(
                 skipped.append(f"{path}:{lineno}")
 
 
+def as_characters(words: list[str], delimiter: str = "|") -> list[str]:
+    """A sentence as character "words": ``ab cd`` -> ``a b | c d``."""
+    out: list[str] = []
+    for w in words:
+        if out:
+            out.append(delimiter)
+        out.extend(w)
+    return out
+
+
 def count_ngrams(sentences: Iterable[list[str]], order: int) -> list[dict[NGram, int]]:
     """Raw counts of every n-gram (n = 1..order) of ``<s> w1 .. wm </s>``; index n-1."""
     counts: list[collections.Counter[NGram]] = [collections.Counter() for _ in range(order)]
@@ -96,7 +110,7 @@ def adjust_counts(raw: list[dict[NGram, int]]) -> list[dict[NGram, int]]:
 
 def discounts(adjusted: dict[NGram, int], n: int) -> tuple[float, float, float]:
     """(D1, D2, D3+) from the count-of-counts of one order; lmplz's fallback if undefined."""
-    t = collections.Counter(min(c, 4) for g, c in adjusted.items() if g != (BOS,))
+    t = collections.Counter(c for g, c in adjusted.items() if c <= 4 and g != (BOS,))
     try:
         y = t[1] / (t[1] + 2 * t[2])
         d = tuple(k - (k + 1) * y * t[k + 1] / t[k] for k in (1, 2, 3))
@@ -104,7 +118,7 @@ def discounts(adjusted: dict[NGram, int], n: int) -> tuple[float, float, float]:
         d = ()
     if len(d) != 3 or not all(0 < dk <= k for k, dk in zip((1, 2, 3), d)):
         log.warning(
-            "order %d: count-of-counts %s give no valid discounts (the text is too small); "
+            "order %d: count-of-counts %s give invalid discounts; "
             "using the fallback discounts %s", n, dict(sorted(t.items())), FALLBACK_DISCOUNTS,
         )
         return FALLBACK_DISCOUNTS
@@ -292,6 +306,7 @@ def train_lm(
     prune: list[int] | None = None,
     backend: str = "auto",
     memory: str = "20%",
+    unit: str = "word",
 ) -> dict:
     """Train an ARPA model from ``text`` into ``out``; returns the summary it also writes
     as ``lm_info.json`` next to ``out``."""
@@ -306,6 +321,10 @@ def train_lm(
     sentences = list(read_sentences(text, kaldi_text, normalizer, skipped))
     if not sentences:
         raise LMError(f"{text}: no non-empty sentences to train the LM on")
+    if unit == "char":
+        sentences = [as_characters(s) for s in sentences]
+    elif unit != "word":
+        raise LMError(f"unknown LM unit {unit!r}; choose word or char")
     if use_lmplz:
         with tempfile.TemporaryDirectory() as tmp:
             plain = Path(tmp) / "text"
@@ -321,10 +340,11 @@ def train_lm(
     info = {
         "arpa": out.name,
         "order": order,
+        "unit": unit,
         "backend": "lmplz" if use_lmplz else "builtin-modified-kneser-ney",
         "text": str(text),
         "sentences": len(sentences),
-        "words": sum(len(s) for s in sentences),
+        "tokens": sum(len(s) for s in sentences),
         "skipped_empty": len(skipped),
         "vocabulary": len(read_arpa_vocabulary(out)),
         "ngrams": info_counts,
@@ -353,6 +373,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="true: --text is a Kaldi text file (first column = utt id)")
     parser.add_argument("--out", required=True, help="output ARPA file, e.g. exp/lm_3gram/lm.arpa")
     parser.add_argument("--order", type=int, default=3)
+    parser.add_argument("--unit", default="word", choices=["word", "char"],
+                        help="word n-grams, or character n-grams (| between words; use a high "
+                        "order such as 8) for lexicon-free decoding")
     parser.add_argument("--prune", type=int, nargs="+", default=None,
                         help="count thresholds per order, e.g. 0 1 1 (default: no pruning)")
     parser.add_argument("--normalizer", default=None,
@@ -373,15 +396,15 @@ def main(argv: list[str] | None = None) -> int:
 
             normalizer = TextNormalizer.from_spec(args.normalizer)
         info = train_lm(args.text, args.out, args.order, args.kaldi_text, normalizer, args.prune,
-                        args.backend, args.memory)
+                        args.backend, args.memory, args.unit)
         if args.binary:
             build_binary(Path(args.out), Path(args.out).with_suffix(".bin"))
     except (LMError, ValueError) as e:
         print(f"asrkit-lm: error: {e}", file=sys.stderr)
         return 1
     log.info(
-        "%d-gram LM (%s) on %d sentences, %d words, vocabulary %d -> %s",
-        info["order"], info["backend"], info["sentences"], info["words"], info["vocabulary"], args.out,
+        "%d-gram %s LM (%s) on %d sentences, %d tokens, vocabulary %d -> %s",
+        info["order"], info["unit"], info["backend"], info["sentences"], info["tokens"], info["vocabulary"], args.out,
     )
     if info["skipped_empty"]:
         log.info("skipped %d empty transcripts", info["skipped_empty"])

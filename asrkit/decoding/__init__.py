@@ -43,6 +43,7 @@ class DecodeConfig:
     unk_score: float = -math.inf
     sil_score: float = 0.0
     log_add: bool = True
+    lm_unit: Literal["auto", "word", "char"] = "auto"
     lexicon: str | None = None  # word list for the LM decoder (default: the LM's words)
 
 

@@ -14,6 +14,10 @@ is certain. SentencePiece models spell a word as its pieces (the first starts wi
 Words outside the lexicon cannot be output unless ``unk_score`` is finite: then a prefix
 of a lexicon word may be emitted as an unknown word, scored by the LM's ``<unk>``, and is
 written with the letters the decoder chose.
+
+With a character LM (``asrkit-lm --unit char``, recorded in its ``lm_info.json``, or
+``lm_unit="char"``): ``LexiconFreeDecoder`` scores every emitted token with the LM, so any
+word can come out (open vocabulary) at C++ speed. Needs a character tokenizer.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ class BeamOptions:
     unk_score: float = -math.inf  # per unknown word; -inf forbids them
     sil_score: float = 0.0  # per word delimiter frame (character models)
     log_add: bool = True  # sum a prefix's paths (True) or keep the best path (False)
+    lm_unit: str = "auto"  # "word", "char", or "auto": the LM's lm_info.json says (else word)
 
     def check(self) -> None:
         if self.beam_size < 1:
@@ -59,6 +64,23 @@ class BeamOptions:
             raise DecodingError(f"beam_size_token must be at least 1, got {self.beam_size_token}")
         if self.beam_threshold <= 0:
             raise DecodingError(f"beam_threshold must be positive, got {self.beam_threshold}")
+        if self.lm_unit not in ("auto", "word", "char"):
+            raise DecodingError(f"lm_unit must be auto, word or char, got {self.lm_unit!r}")
+
+
+def lm_unit_of(lm: Path) -> str:
+    """"char" or "word", from the ``lm_info.json`` that ``asrkit-lm`` writes beside the LM."""
+    import json
+
+    info = lm.parent / "lm_info.json"
+    if info.is_file():
+        try:
+            data = json.loads(info.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            return "word"
+        if data.get("arpa") in (None, lm.name) and data.get("unit") == "char":
+            return "char"
+    return "word"
 
 
 def read_word_list(path: str | Path) -> list[str]:
@@ -92,6 +114,18 @@ def lm_vocabulary(lm: str | Path) -> list[str]:
         ) from None
 
 
+def _load_kenlm(kenlm_class, path: Path, dictionary):
+    if not path.is_file():
+        raise DecodingError(f"language model {path} does not exist")
+    try:
+        return kenlm_class(str(path), dictionary)
+    except RuntimeError as e:
+        raise DecodingError(
+            f"KenLM cannot load {path}: {str(e).strip().splitlines()[-1]} (the pip build of KenLM "
+            f"reads n-grams up to order 6)"
+        ) from None
+
+
 class BeamSearchDecoder(Decoder):
     """Prefix beam search (flashlight-text), optionally with a KenLM word LM."""
 
@@ -112,6 +146,7 @@ class BeamSearchDecoder(Decoder):
         self.options.check()
         self.lm_path = None if lm is None else Path(lm)
         self.skipped_words: list[str] = []
+        self.lm_unit: str | None = None
         o = self.options
         v = tokenizer.vocab_size
         token_beam = min(o.beam_size_token or v, v)
@@ -134,10 +169,39 @@ class BeamSearchDecoder(Decoder):
             self._decoder = fl.LexiconFreeDecoder(opts, self._lm, sil, tokenizer.blank_id, [])
             self._words = None
             return
+        unit = o.lm_unit if o.lm_unit != "auto" else lm_unit_of(self.lm_path)
+        if unit == "char":
+            if lexicon is not None:
+                raise DecodingError("a character LM decodes without a lexicon; drop lexicon=...")
+            self._build_char_lm_decoder(fl, token_beam, sil_score)
+            return
         words = lexicon if isinstance(lexicon, list) else (
             read_word_list(lexicon) if lexicon is not None else lm_vocabulary(self.lm_path)
         )
         self._build_lexicon_decoder(fl, words, token_beam, sil_score)
+
+    def _build_char_lm_decoder(self, fl, token_beam: int, sil_score: float) -> None:
+        from flashlight.lib.text.decoder.kenlm import KenLM
+        from flashlight.lib.text.dictionary import Dictionary
+
+        tok, o = self.tokenizer, self.options
+        if tok.word_delimiter_id is None:
+            raise DecodingError(
+                "a character LM needs a character tokenizer (| between words); this model uses "
+                f"{tok.kind} pieces: train a word LM instead"
+            )
+        tokens = Dictionary()
+        for t in tok.tokens:
+            tokens.add_entry(t)
+        self._lm = _load_kenlm(KenLM, self.lm_path, tokens)
+        opts = fl.LexiconFreeDecoderOptions(
+            beam_size=o.beam_size, beam_size_token=token_beam, beam_threshold=o.beam_threshold,
+            lm_weight=o.lm_weight, sil_score=sil_score, log_add=o.log_add,
+            criterion_type=fl.CriterionType.CTC,
+        )
+        self._decoder = fl.LexiconFreeDecoder(opts, self._lm, self.sil_id, tok.blank_id, [])
+        self._words = None
+        self.lm_unit = "char"
 
     def _build_lexicon_decoder(self, fl, words: list[str], token_beam: int, sil_score: float) -> None:
         from flashlight.lib.text.decoder.kenlm import KenLM
@@ -150,7 +214,7 @@ class BeamSearchDecoder(Decoder):
                 word_dict.add_entry(w)
         if not word_dict.contains(UNK_WORD):
             word_dict.add_entry(UNK_WORD)
-        self._lm = KenLM(str(self.lm_path), word_dict)
+        self._lm = _load_kenlm(KenLM, self.lm_path, word_dict)
         trie = fl.Trie(tok.vocab_size, self.sil_id)
         start = self._lm.start(False)
         suffix = [] if tok.word_delimiter_id is None else [tok.word_delimiter_id]
@@ -188,11 +252,13 @@ class BeamSearchDecoder(Decoder):
         self._decoder = fl.LexiconDecoder(
             opts, trie, self._lm, self.sil_id, tok.blank_id, self._unk_index, [], False
         )
+        self.lm_unit = "word"
 
     def info(self) -> dict[str, Any]:
         info = super().info()
         info.update(vars(self.options))
         info["lm"] = None if self.lm_path is None else str(self.lm_path)
+        info["lm_unit"] = self.lm_unit
         if self._words is not None:
             info["lexicon_words"] = self._words.index_size() - 1 - len(self.skipped_words)
         return info
