@@ -113,7 +113,11 @@ def prepare(
     if not wavs:
         raise CorpusError(f"{root}/recordings has no .wav files")
     speakers = sorted({m["speaker"] for w in wavs if (m := _NAME.fullmatch(w.stem))})
-    assign = _speaker_sets(speakers, num_dev_speakers, num_test_speakers, dev_speakers, test_speakers)
+    assign = (
+        _speaker_sets(speakers, num_dev_speakers, num_test_speakers, dev_speakers, test_speakers)
+        if split == "speaker"
+        else {}
+    )
     builders = {name: SetBuilder(name) for name in ("train", "dev", "test")}
     for wav in wavs:
         m = _NAME.fullmatch(wav.stem)
@@ -157,7 +161,7 @@ def _speaker_sets(
     test: Sequence[str] | None,
 ) -> dict[str, str]:
     """``{speaker: set}`` for the speaker-disjoint split."""
-    unknown = sorted(set(dev or []) | set(test or []) - set(speakers))
+    unknown = sorted((set(dev or []) | set(test or [])) - set(speakers))
     if unknown:
         raise CorpusError(f"no FSDD speaker {unknown[0]!r}; speakers are {', '.join(speakers)}")
     rest = sorted((s for s in speakers if s not in set(dev or []) | set(test or [])), key=lambda s: short_hash(s, 16))
