@@ -165,7 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     writes.add_argument("--no-spk-sort", action="store_true",
                         help="allow utterance ids that do not sort with their speakers")
 
-    s = sub.add_parser("validate", help="check a data dir (utils/validate_data_dir.sh)")
+    s = sub.add_parser("validate", help="check a data dir (utils/validate_data_dir.sh)",
+                       description="Check a data dir as Kaldi's validate_data_dir.sh does: text, "
+                       "wav.scp and feats.scp are required unless --no-text/--no-wav/--no-feats.")
     s.add_argument("dir")
     for flag, what in (("feats", "feats.scp"), ("text", "text"), ("wav", "wav.scp")):
         s.add_argument(f"--no-{flag}", action="store_true", help=f"{what} is optional (checked if present)")

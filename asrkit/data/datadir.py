@@ -95,7 +95,7 @@ class DataDir:
     utt_tables: dict[str, dict[str, str]] = field(default_factory=dict)
     reco_tables: dict[str, dict[str, str]] = field(default_factory=dict)
     spk_tables: dict[str, dict[str, str]] = field(default_factory=dict)
-    path: Path | None = None  # the folder it was read from, for messages
+    path: Path | None = field(default=None, compare=False)  # where it was read from, for messages
 
     # ---- reading -------------------------------------------------------------------------
 

@@ -16,13 +16,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from tqdm import tqdm
-
-from asrkit.audio import MAX_OVERSHOOT, AudioError, info
 from asrkit.data.datadir import DataDir, Segment, format_seconds, table_kind
 from asrkit.data.exclusions import Exclusions
 from asrkit.data.tables import DataDirError, TableIssue, c_sorted
-from asrkit.data.validate import RESERVED, nonprintable
+from asrkit.data.validate import RESERVED, SEGMENT_OVERSHOOT, nonprintable
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +103,7 @@ def fix_data_dir(path: str | Path) -> FixResult:
                 drop(utt, "missing-recording", where)
             elif seg.start < 0 or not seg.end > seg.start:
                 drop(utt, "bad-segment", where)
-            elif seg.reco in reco2dur and seg.end > reco2dur[seg.reco] + MAX_OVERSHOOT:
+            elif seg.reco in reco2dur and seg.end > reco2dur[seg.reco] + SEGMENT_OVERSHOOT:
                 drop(utt, "segment-outside-recording", f"{where} > {reco2dur[seg.reco]}")
 
     for name, table in dd.spk_tables.items():
@@ -443,6 +440,10 @@ def measure_durations(dd: DataDir) -> tuple[dict[str, float], Exclusions]:
     (or a pipe's output) is read. Audio that cannot be read is returned as exclusions
     with :class:`asrkit.audio.AudioError`'s reason.
     """
+    from tqdm import tqdm  # audio libraries load only here, so the table tools start fast
+
+    from asrkit.audio import AudioError, info
+
     ex = Exclusions()
     if dd.segments is not None:
         return {u: s.end - s.start for u, s in dd.segments.items()}, ex

@@ -187,7 +187,8 @@ def write_table(path: str | Path, table: Mapping[str, str | Iterable[str]], *, s
     """Write ``key value`` lines (C-locale sorted unless ``sort=False``) atomically.
 
     The file is written under a temporary name in the same folder and renamed into
-    place, so a reader never sees half a table. List values are joined with spaces.
+    place, so a reader never sees half a table. List values are joined with spaces;
+    spaces around a value are dropped, as reading would drop them.
     """
     path = Path(path)
     keys = c_sorted(table) if sort else list(table)
@@ -196,7 +197,7 @@ def write_table(path: str | Path, table: Mapping[str, str | Iterable[str]], *, s
         bad = check_key(key)
         if bad:
             raise DataDirError(f"{path}: id {key!r} {bad}; Kaldi ids are single printable words")
-        value = format_value(table[key])
+        value = format_value(table[key]).strip(" \t")
         if "\n" in value or "\r" in value:
             raise DataDirError(f"{path}: the value of '{key}' contains a line break; remove it")
         lines.append(f"{key} {value}\n" if value else f"{key}\n")

@@ -31,7 +31,9 @@ from asrkit.data.tables import DataDirError, Table, TableIssue, c_sorted, check_
 RESERVED_WORDS = ("<s>", "</s>", "#0")
 # What Kaldi's ``grep -w`` finds: a reserved symbol not touching [A-Za-z0-9_] on either side.
 RESERVED = re.compile(r"(?<![A-Za-z0-9_])(<s>|</s>|#0)(?![A-Za-z0-9_])")
-SEGMENT_OVERSHOOT = 0.5  # seconds a segment may end after reco2dur before it is an error
+# Seconds a segment may end after reco2dur before it is an error; as asrkit.audio.MAX_OVERSHOOT
+# and Kaldi's extract-segments --max-overshoot, a segment ending within it is cut at the end.
+SEGMENT_OVERSHOOT = 0.5
 MAX_PER_KIND = 5  # problems of one kind listed before the rest are only counted
 _FIX = "run utils/fix_data_dir.sh to drop it"
 
