@@ -1,0 +1,121 @@
+"""PNG figures that sit next to the numbers: training curves and confusion matrices.
+
+Figures are drawn with matplotlib's object API on the Agg canvas (no pyplot, no display,
+safe in job scripts and worker processes).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+# bookkeeping fields of a metrics record, not curves
+_NOT_CURVES = {"split", "updates", "epoch", "time"}
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
+def metric_families(names: Iterable[str]) -> dict[str, list[str]]:
+    """Group metric names into figures: ``loss_x`` joins ``loss`` when ``loss`` exists.
+
+    So the parts of a loss share the loss's figure, rates (``*_per_s``) share a
+    "throughput" figure, and other names (``lr``, ``grad_norm``, ``code_perplexity``) get
+    one figure each.
+    """
+    names = sorted(set(names))
+    families: dict[str, list[str]] = {}
+    for name in names:
+        if name.endswith("_per_s"):
+            families.setdefault("throughput", []).append(name)
+            continue
+        parent = next((p for p in names if name.startswith(p + "_")), None)
+        families.setdefault(parent or name, []).append(name)
+    return families
+
+
+def plot_training_curves(records: Sequence[dict], out_dir: str | Path) -> list[Path]:
+    """One ``<family>.png`` per metric family, train and valid curves over updates.
+
+    ``records`` are the trainer's metrics records (:func:`asrkit.train.read_metrics`).
+    Returns the files written.
+    """
+    out_dir = Path(out_dir)
+    series: dict[tuple[str, str], tuple[list[int], list[float]]] = {}
+    for record in records:
+        split = record.get("split", "train")
+        for name, value in record.items():
+            if name in _NOT_CURVES or not isinstance(value, (int, float)):
+                continue
+            xs, ys = series.setdefault((name, split), ([], []))
+            xs.append(int(record["updates"]))
+            ys.append(float(value))
+    if not series:
+        return []
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for family, members in metric_families(name for name, _ in series).items():
+        fig = Figure(figsize=(6.4, 4.0))
+        fig.subplots_adjust(left=0.14, right=0.97, bottom=0.12, top=0.92)
+        ax = fig.add_subplot()
+        for name in members:
+            for split, style in (("train", "-"), ("valid", "o--")):
+                if (name, split) in series:
+                    xs, ys = series[(name, split)]
+                    ax.plot(xs, ys, style, label=f"{split} {name}", markersize=3)
+        ax.set_xlabel("updates")
+        ax.set_ylabel(family)
+        ax.set_title(family)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize="small")
+        path = out_dir / f"{_slug(family)}.png"
+        fig.savefig(path, dpi=100)
+        written.append(path)
+    return written
+
+
+def plot_confusion_matrix(
+    matrix: np.ndarray | Sequence[Sequence[float]],
+    labels: Sequence[str],
+    path: str | Path,
+    *,
+    normalize: bool = True,
+    title: str = "confusion matrix",
+) -> Path:
+    """Rows are true classes, columns predictions; ``normalize`` shows each row's recall."""
+    counts = np.asarray(matrix, dtype=float)
+    if counts.ndim != 2 or counts.shape[0] != counts.shape[1] or counts.shape[0] != len(labels):
+        raise ValueError(
+            f"confusion matrix of shape {counts.shape} does not match {len(labels)} labels"
+        )
+    shown = counts
+    if normalize:
+        totals = counts.sum(axis=1, keepdims=True)
+        shown = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+    n = len(labels)
+    size = max(4.0, 0.5 * n + 2)
+    fig = Figure(figsize=(size, size), layout="constrained")
+    ax = fig.add_subplot()
+    image = ax.imshow(shown, cmap="Blues", vmin=0, vmax=1 if normalize else None)
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    ax.set_xticks(range(n), labels, rotation=45, ha="right")
+    ax.set_yticks(range(n), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    if n <= 30:
+        threshold = shown.max() / 2 if shown.size else 0
+        for i in range(n):
+            for j in range(n):
+                text = f"{shown[i, j]:.2f}" if normalize else f"{int(counts[i, j])}"
+                ax.text(j, i, text, ha="center", va="center", fontsize="x-small",
+                        color="white" if shown[i, j] > threshold else "black")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    return path

@@ -1,0 +1,257 @@
+"""Training data read lazily from a stage-2 dump directory, and the padded batch.
+
+A dump directory holds ``feats.scp`` (kaldiio ark offsets: raw waveform vectors [T] or
+fbank matrices [T, F]), the lengths in ``utt2num_samples`` (raw) or ``utt2num_frames``
+(fbank), and optionally ``text``. Only the tables are read up front: bucketing needs
+lengths, never audio, and each item opens its ark at its offset when the loader asks
+for it, so the corpus is never in memory.
+
+Utterances a task cannot use are excluded with a reason in :attr:`FeatsDataset.exclusions`
+(the trainer writes them to ``<exp>/excluded_utts.txt``): shorter than ``min_length``,
+longer than ``max_length`` when they cannot be cropped (they have targets), no text, a
+transcript the task's ``text_to_ids`` rejects, or whatever the task's ``keep`` filter
+says (e.g. CTC needs at least as many frames as tokens).
+
+Crops are random but reproducible: the window depends only on (seed, epoch, utterance),
+not on worker processes, ranks or resumption.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import kaldiio
+import numpy as np
+import torch
+
+from asrkit.data.exclusions import Exclusions
+from asrkit.data.tables import load_table
+
+TARGET_PAD = -1
+
+
+class DatasetError(ValueError):
+    """A dump directory the trainer cannot read; the message says which file and what to do."""
+
+
+class EmptyDatasetError(DatasetError):
+    """No utterance is left after exclusions."""
+
+
+@dataclass
+class Example:
+    utt_id: str
+    inputs: torch.Tensor  # [T] or [T, F]
+    targets: torch.Tensor | None = None  # [S] token ids
+
+
+@dataclass
+class Batch:
+    """Padded examples. Padding is 0 in ``inputs`` and ``TARGET_PAD`` (-1) in ``targets``."""
+
+    utt_ids: list[str]
+    inputs: torch.Tensor  # [B, T] or [B, T, F]
+    lengths: torch.Tensor  # [B] int64
+    targets: torch.Tensor | None = None  # [B, S] int64
+    target_lengths: torch.Tensor | None = None  # [B] int64
+
+    def __len__(self) -> int:
+        return len(self.utt_ids)
+
+    def _map(self, fn: Callable[[torch.Tensor], torch.Tensor]) -> Batch:
+        values = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            values[f.name] = fn(value) if isinstance(value, torch.Tensor) else value
+        return Batch(**values)
+
+    def to(self, device: torch.device | str, non_blocking: bool = False) -> Batch:
+        return self._map(lambda t: t.to(device, non_blocking=non_blocking))
+
+    def pin_memory(self) -> Batch:
+        return self._map(lambda t: t.pin_memory())
+
+
+def collate(examples: Sequence[Example]) -> Batch:
+    """Zero-pad inputs along time; pad targets with ``TARGET_PAD``."""
+    first = examples[0].inputs
+    for ex in examples:
+        if ex.inputs.shape[1:] != first.shape[1:]:
+            raise DatasetError(
+                f"utterance '{ex.utt_id}' has feature shape {tuple(ex.inputs.shape[1:])}, but "
+                f"'{examples[0].utt_id}' has {tuple(first.shape[1:])}; the dump mixes feature "
+                "types: re-run stage 2 for this set"
+            )
+    lengths = torch.tensor([ex.inputs.shape[0] for ex in examples], dtype=torch.long)
+    inputs = first.new_zeros((len(examples), int(lengths.max()), *first.shape[1:]))
+    for i, ex in enumerate(examples):
+        inputs[i, : ex.inputs.shape[0]] = ex.inputs
+    targets = target_lengths = None
+    if examples[0].targets is not None:
+        target_lengths = torch.tensor([len(ex.targets) for ex in examples], dtype=torch.long)
+        targets = torch.full((len(examples), int(target_lengths.max())), TARGET_PAD, dtype=torch.long)
+        for i, ex in enumerate(examples):
+            targets[i, : len(ex.targets)] = ex.targets
+    return Batch([ex.utt_id for ex in examples], inputs, lengths, targets, target_lengths)
+
+
+class FeatsDataset(torch.utils.data.Dataset):
+    """Utterances of one dump directory, read one at a time.
+
+    ``min_length``/``max_length`` are in the dump's unit (:attr:`unit`: "samples" or
+    "frames"). ``text_to_ids`` maps a transcript to token ids (raise ``ValueError`` or
+    ``KeyError`` to reject it). ``keep(utt_id, length, target_ids)`` returns a reason to
+    exclude an utterance, or None. ``crop`` applies to utterances longer than
+    ``max_length`` when there are no targets; with targets they are excluded instead.
+    """
+
+    def __init__(
+        self,
+        data_dir: str | Path,
+        *,
+        name: str | None = None,
+        min_length: int = 0,
+        max_length: int | None = None,
+        crop: bool = True,
+        text_to_ids: Callable[[str], Sequence[int]] | None = None,
+        keep: Callable[[str, int, Sequence[int] | None], str | None] | None = None,
+        seed: int = 0,
+        sample_rate: int = 16000,
+        frame_shift: float = 0.01,
+    ):
+        self.data_dir = Path(data_dir)
+        self.name = name or self.data_dir.name
+        self.min_length = min_length
+        self.max_length = max_length
+        self.crop = crop and text_to_ids is None
+        self.seed = seed
+        self.epoch = 0
+        self.exclusions = Exclusions()
+        if max_length is not None and max_length < max(min_length, 1):
+            raise DatasetError(f"max_length {max_length} is below min_length {min_length}")
+
+        scp = self.data_dir / "feats.scp"
+        if not scp.is_file():
+            raise DatasetError(
+                f"{scp}: no such file; run stage 2 (asrkit-dump) for {self.data_dir} first"
+            )
+        feats = load_table(scp)
+        self.unit, lengths = self._read_lengths()
+        self.seconds_per_unit = 1.0 / sample_rate if self.unit == "samples" else frame_shift
+        texts = self._read_text() if text_to_ids is not None else None
+
+        self.utt_ids: list[str] = []
+        self.specs: list[str] = []
+        self.targets: list[np.ndarray] | None = [] if texts is not None else None
+        kept_lengths = []
+        for utt, spec in feats.values.items():
+            where = f"{scp}:{feats.lines[utt]}"
+            length = lengths.get(utt)
+            if length is None:
+                self.exclusions.add(utt, "no-length", f"{where}: not in utt2num_{self.unit}")
+                continue
+            ids = None
+            if texts is not None:
+                if utt not in texts:
+                    self.exclusions.add(utt, "no-text", f"{where}: not in {self.data_dir / 'text'}")
+                    continue
+                try:
+                    ids = np.asarray(list(text_to_ids(texts[utt])), dtype=np.int64)
+                except (ValueError, KeyError) as e:
+                    self.exclusions.add(utt, "untokenizable", f"{self.data_dir / 'text'}: {e}")
+                    continue
+                if ids.size == 0:
+                    self.exclusions.add(utt, "empty-target", f"{self.data_dir / 'text'}: no tokens")
+                    continue
+            if length < max(min_length, 1):
+                self.exclusions.add(
+                    utt, "too-short", f"{where}: {length} {self.unit} < min_length {min_length}"
+                )
+                continue
+            if max_length is not None and length > max_length:
+                if not self.crop:
+                    self.exclusions.add(
+                        utt, "too-long", f"{where}: {length} {self.unit} > max_length {max_length}"
+                    )
+                    continue
+                length = max_length
+            reason = keep(utt, length, ids) if keep is not None else None
+            if reason:
+                self.exclusions.add(utt, reason, where)
+                continue
+            self.utt_ids.append(utt)
+            self.specs.append(spec)
+            kept_lengths.append(length)
+            if self.targets is not None:
+                self.targets.append(ids)
+        self.total = len(feats.values)
+        self.lengths = np.asarray(kept_lengths, dtype=np.int64)
+        if not self.utt_ids:
+            raise EmptyDatasetError(
+                f"{self.data_dir}: no utterance left of {self.total} after exclusions\n"
+                f"{self.exclusions.summary(self.total)}\n"
+                "Check min_length/max_length against the data (utt2num_*), the transcripts and "
+                "the tokenizer, or re-run stage 2."
+            )
+
+    def _read_lengths(self) -> tuple[str, dict[str, int]]:
+        for unit in ("samples", "frames"):
+            path = self.data_dir / f"utt2num_{unit}"
+            if path.is_file():
+                table = load_table(path)
+                lengths = {}
+                for utt, value in table.values.items():
+                    try:
+                        lengths[utt] = int(value)
+                    except ValueError:
+                        raise DatasetError(
+                            f"{path}:{table.lines[utt]}: length of '{utt}' is '{value}', not an "
+                            "integer; re-run stage 2"
+                        ) from None
+                return unit, lengths
+        raise DatasetError(
+            f"{self.data_dir}: neither utt2num_samples nor utt2num_frames exists; the trainer "
+            "needs lengths to batch without opening the arks: re-run stage 2 (asrkit-dump)"
+        )
+
+    def _read_text(self) -> dict[str, str]:
+        path = self.data_dir / "text"
+        if not path.is_file():
+            raise DatasetError(f"{path}: no such file; targets need the transcripts of {self.name}")
+        return load_table(path, allow_empty_value=True).values
+
+    def __len__(self) -> int:
+        return len(self.utt_ids)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Pick the crop windows of ``epoch`` (call before creating the epoch's loader)."""
+        self.epoch = epoch
+
+    def __getitem__(self, index: int) -> Example:
+        utt = self.utt_ids[index]
+        try:
+            array = kaldiio.load_mat(self.specs[index])
+        except Exception as e:  # kaldiio raises many types for a bad offset or file
+            raise DatasetError(
+                f"{self.data_dir / 'feats.scp'}: cannot read '{utt}' from {self.specs[index]} "
+                f"({type(e).__name__}: {e}); re-run stage 2 for {self.data_dir}"
+            ) from None
+        expected_ndim = 1 if self.unit == "samples" else 2
+        if array.ndim != expected_ndim:
+            raise DatasetError(
+                f"{self.data_dir / 'feats.scp'}: '{utt}' has shape {array.shape}, expected "
+                f"{'a waveform [T]' if expected_ndim == 1 else 'a matrix [T, F]'} as utt2num_{self.unit} "
+                "says; re-run stage 2"
+            )
+        if self.crop and self.max_length is not None and len(array) > self.max_length:
+            rng = np.random.default_rng([self.seed, self.epoch, index])
+            start = int(rng.integers(0, len(array) - self.max_length + 1))
+            array = array[start : start + self.max_length]
+        inputs = torch.tensor(array, dtype=torch.float32)  # a copy: kaldiio's arrays are read-only
+        targets = torch.from_numpy(self.targets[index]) if self.targets is not None else None
+        return Example(utt, inputs, targets)
+
+    def collate(self, examples: Sequence[Example]) -> Batch:
+        return collate(examples)

@@ -1,0 +1,33 @@
+import numpy as np
+import pytest
+
+from asrkit.plots import metric_families, plot_confusion_matrix, plot_training_curves
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_loss_parts_share_the_loss_figure_and_rates_share_one():
+    families = metric_families(["loss", "loss_diversity", "lr", "grad_norm", "items_per_s",
+                                "audio_s_per_s", "code_perplexity"])
+    assert families["loss"] == ["loss", "loss_diversity"]
+    assert families["throughput"] == ["audio_s_per_s", "items_per_s"]
+    assert set(families) == {"loss", "lr", "grad_norm", "throughput", "code_perplexity"}
+
+
+def test_training_curves_draw_one_png_per_family(tmp_path):
+    records = [
+        {"split": "train", "updates": 10, "epoch": 0, "time": 1.0, "loss": 3.0, "loss_x": 1.0, "lr": 1e-3},
+        {"split": "train", "updates": 20, "epoch": 0, "time": 2.0, "loss": 2.0, "loss_x": 0.5, "lr": 2e-3},
+        {"split": "valid", "updates": 20, "epoch": 0, "time": 3.0, "loss": 2.5},
+    ]
+    written = plot_training_curves(records, tmp_path / "images")
+    assert sorted(p.name for p in written) == ["loss.png", "lr.png"]
+    assert all(p.read_bytes()[:8] == PNG for p in written)
+    assert plot_training_curves([], tmp_path / "none") == []
+
+
+def test_confusion_matrix_png_and_shape_check(tmp_path):
+    path = plot_confusion_matrix(np.array([[5, 1], [2, 7]]), ["en", "es"], tmp_path / "cm.png")
+    assert path.read_bytes()[:8] == PNG
+    with pytest.raises(ValueError, match="3 labels"):
+        plot_confusion_matrix(np.eye(2), ["a", "b", "c"], tmp_path / "bad.png")
