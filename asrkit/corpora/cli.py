@@ -109,7 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p, "exists")
 
     p = parsers["librispeech"]
-    p.add_argument("--subsets", type=_list, help="subsets written as sets (default: all, or dev/test with --limited)")
+    p.add_argument("--subsets", type=_list,
+                   help="subsets written as sets (default: all, or dev/test with --limited); "
+                   "with --download, the subsets to fetch (default: dev-clean,test-clean,train-clean-100)")
     p.add_argument("--limited", help="limited-supervision training set of this duration, e.g. 10h, 1h, 10min")
     p.add_argument("--limited-from", type=_list, help="subsets to draw it from (default: the train subsets)")
     p.add_argument("--unlabeled", action=argparse.BooleanOptionalAction, default=True,
@@ -195,7 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     module = corpus_module(args.corpus)
     try:
         if args.download:
-            where = module.download(args.download)
+            extra = {"subsets": args.subsets} if args.corpus == "librispeech" and args.subsets else {}
+            where = module.download(args.download, **extra)
             print(f"{args.corpus} is in {where or args.download}")
             return 0
         if not args.corpus_root or not args.out_dir:

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Stage 1 for the Free Spoken Digit Dataset: data/train, data/dev, data/test (transcripts
+# ZERO..NINE). Official split: test = recordings 0-4 of every speaker, dev = 5-9, train = the
+# rest; --split speaker holds out whole speakers instead. Downloads FSDD when missing.
+set -euo pipefail
+
+log() { echo "$(date '+%Y-%m-%dT%H:%M:%S') (data.sh:${BASH_LINENO[0]}) $*"; }
+
+split=official          # official | speaker
+max_bad_fraction=0.05
+help_message="Usage: $0 [--split official|speaker]"
+
+. ./db.sh
+. ./path.sh
+. utils/parse_options.sh
+
+if [ ! -d "${FSDD}/recordings" ]; then
+  log "Downloading FSDD into $(dirname "${FSDD}")"
+  asrkit-prepare fsdd --download "$(dirname "${FSDD}")"
+fi
+
+asrkit-prepare fsdd "${FSDD}" data --split "${split}" --max-bad-fraction "${max_bad_fraction}"
+log "Successfully finished. [elapsed=${SECONDS}s]"
