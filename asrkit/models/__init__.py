@@ -1,0 +1,96 @@
+"""Models: wav2vec 2.0 and its heads, and checkpoints that rebuild them.
+
+A checkpoint is ``torch.save({"model": state_dict, "model_config": dict, "kind": str, ...})``
+(docs/DESIGN.md). :func:`load` rebuilds the model from it; each kind has a builder
+registered with :func:`register` (this module registers the wav2vec 2.0 kinds; stage-4
+modules register theirs when imported, and ``asrkit.models.<kind>`` is imported on demand).
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from asrkit.config import from_dict, to_dict
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be turned into a model."""
+
+
+Builder = Callable[[dict[str, Any]], nn.Module]
+_BUILDERS: dict[str, Builder] = {}
+
+
+def register(kind: str) -> Callable[[Builder], Builder]:
+    """Register ``builder(checkpoint) -> nn.Module`` (weights not loaded) for ``kind``."""
+
+    def wrap(builder: Builder) -> Builder:
+        _BUILDERS[kind] = builder
+        return builder
+
+    return wrap
+
+
+@register("wav2vec2")
+def _build_encoder(ckpt: dict[str, Any]) -> nn.Module:
+    from asrkit.models.wav2vec2 import Wav2Vec2Config, Wav2Vec2Model
+
+    return Wav2Vec2Model(from_dict(Wav2Vec2Config, ckpt["model_config"]))
+
+
+@register("wav2vec2_pretrain")
+def _build_pretraining(ckpt: dict[str, Any]) -> nn.Module:
+    from asrkit.models.objectives import PreTrainingLossConfig
+    from asrkit.models.wav2vec2 import Wav2Vec2Config, Wav2Vec2ForPreTraining
+
+    loss_cfg = from_dict(PreTrainingLossConfig, ckpt.get("loss_config") or {})
+    return Wav2Vec2ForPreTraining(from_dict(Wav2Vec2Config, ckpt["model_config"]), loss_cfg)
+
+
+def save(path: str | Path, model: nn.Module, kind: str, **extra: Any) -> Path:
+    """Write ``model`` with its config (``model.cfg``, and ``model.loss_cfg`` if present)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ckpt = {"model": model.state_dict(), "model_config": to_dict(model.cfg), "kind": kind}
+    if getattr(model, "loss_cfg", None) is not None:
+        ckpt["loss_config"] = to_dict(model.loss_cfg)
+    ckpt.update(extra)
+    torch.save(ckpt, path)
+    return path
+
+
+def load(path: str | Path, map_location: str | torch.device = "cpu") -> tuple[nn.Module, dict]:
+    """Rebuild the model stored at ``path``; returns ``(model, checkpoint dict)``."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as e:  # a truncated file, or not a torch checkpoint at all
+        raise CheckpointError(f"{path}: cannot read checkpoint ({e})") from None
+    if not isinstance(ckpt, dict) or "model" not in ckpt or "kind" not in ckpt:
+        raise CheckpointError(
+            f"{path}: not an asrkit checkpoint (needs 'model', 'model_config' and 'kind'); "
+            "import Hugging Face or fairseq checkpoints with asrkit.models.hf / asrkit.models.fairseq"
+        )
+    kind = ckpt["kind"]
+    if kind not in _BUILDERS:
+        try:
+            importlib.import_module(f"asrkit.models.{kind}")
+        except ImportError:
+            pass
+    if kind not in _BUILDERS:
+        raise CheckpointError(f"{path}: unknown model kind '{kind}'; known: {', '.join(sorted(_BUILDERS))}")
+    model = _BUILDERS[kind](ckpt)
+    result = model.load_state_dict(ckpt["model"], strict=False)
+    if result.missing_keys or result.unexpected_keys:
+        raise CheckpointError(
+            f"{path}: weights do not fit a '{kind}' model: missing {result.missing_keys[:10]}, "
+            f"unexpected {result.unexpected_keys[:10]}"
+        )
+    return model, ckpt

@@ -1,0 +1,650 @@
+"""wav2vec 2.0 (Baevski et al., 2020): feature encoder, context network, pretraining head.
+
+Data flow (shapes for the waveform front end)::
+
+    wave [B, S] ──feature encoder (7 convs, ×320)──▶ z [B, C, T]        (20 ms frames)
+      └─ LayerNorm ─▶ features [B, T, C] ─────────────────────┐ (quantizer input, unmasked)
+         └─ Linear ─▶ [B, T, D] ─ time/channel masking ─▶ x   │
+            └─ conv positional embedding + Transformer ─▶ c [B, T, D]
+    pretraining: q = project_q(quantizer(features[mask])), ĉ = final_proj(c[mask]),
+                 contrastive task on cos(ĉ_t, q) (see :mod:`asrkit.models.objectives`)
+
+The classes are thin and built from a :class:`Wav2Vec2Config`; docstrings name the fairseq
+option each setting corresponds to. Names the code uses, sizes and why:
+
+==========  ===========================  ==============================  ==========  ======
+size        feature encoder              context network                 quantizer   final
+==========  ===========================  ==============================  ==========  ======
+``tiny``    7 convs × 128 ch, GroupNorm  4 × 256, FFN 1024, 4 heads      2 × 64      128
+``small``   7 convs × 256 ch, GroupNorm  8 × 512, FFN 2048, 8 heads      2 × 160     256
+``base``    7 convs × 512 ch, GroupNorm  12 × 768, FFN 3072, 12 heads    2 × 320     256
+``large``   7 convs × 512 ch, LayerNorm  24 × 1024, FFN 4096, 16 heads,  2 × 320     768
+            + conv bias                  pre-LN (XLSR-53 shape)
+==========  ===========================  ==============================  ==========  ======
+
+``base`` and ``large`` are fairseq's ``wav2vec2_base`` and XLSR-53/LV-60 large
+(``extractor_mode=layer_norm``, ``layer_norm_first``, waveform normalization). ``tiny``
+and ``small`` are asrkit's own CPU sizes: they keep every mechanism of base (conv strides,
+20 ms frames, 128-tap positional conv, Gumbel product quantizer, 0.65/10 masking) and only
+shrink widths and depth. ``tiny`` (~4 M parameters, ~2 GFLOP per audio second for a
+training step) pretrains for a few minutes on two CPU cores with the contrastive loss
+leaving chance (ln 101 ≈ 4.62) — it is what the demo recipe and the tests use. A V of 64
+keeps codebook usage dense on minutes of audio. ``small`` (~28 M) is for an hour or more
+of audio on a workstation or one GPU.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from asrkit.models import masking, objectives
+from asrkit.models.frontend import FbankFrontend, conv_output_lengths, receptive_field
+from asrkit.models.quantizer import GumbelVectorQuantizer
+
+BASE_CONV_LAYERS = [(512, 10, 5)] + [(512, 3, 2)] * 4 + [(512, 2, 2)] * 2
+
+
+@dataclass
+class Wav2Vec2Config:
+    """Architecture and masking of a wav2vec 2.0 model (fairseq ``Wav2Vec2Config`` names in
+    comments). Defaults are fairseq's base model."""
+
+    frontend: Literal["waveform", "fbank"] = "waveform"
+    # waveform front end: (dim, kernel, stride) per conv, ``conv_feature_layers``
+    conv_layers: list[tuple[int, int, int]] = field(default_factory=lambda: list(BASE_CONV_LAYERS))
+    # "group_norm": GroupNorm on the first conv only (fairseq "default"); "layer_norm": every conv
+    extractor_mode: Literal["group_norm", "layer_norm", "default"] = "group_norm"
+    conv_bias: bool = False  # ``conv_bias``
+    normalize_waveform: bool = False  # task ``normalize``: zero mean, unit variance per utterance
+    # fbank front end: [B, T, n_mels] at 10 ms; the strides multiply to 2 (20 ms frames)
+    n_mels: int = 80
+    fbank_conv_layers: list[tuple[int, int, int]] = field(
+        default_factory=lambda: [(512, 3, 1), (512, 3, 2)]
+    )
+    encoder_dim: int = 768  # ``encoder_embed_dim``
+    encoder_layers: int = 12  # ``encoder_layers``
+    encoder_heads: int = 12  # ``encoder_attention_heads``
+    encoder_ffn_dim: int = 3072  # ``encoder_ffn_embed_dim``
+    layer_norm_first: bool = False  # ``layer_norm_first`` (pre-LN)
+    layer_norm_eps: float = 1e-5
+    dropout: float = 0.1  # ``dropout``
+    attention_dropout: float = 0.1  # ``attention_dropout``
+    activation_dropout: float = 0.0  # ``activation_dropout``
+    dropout_input: float = 0.1  # ``dropout_input`` (after the projection)
+    dropout_features: float = 0.1  # ``dropout_features`` (on the quantizer input)
+    layerdrop: float = 0.05  # ``encoder_layerdrop``
+    pos_conv_kernel: int = 128  # ``conv_pos``
+    pos_conv_groups: int = 16  # ``conv_pos_groups``
+    feature_grad_mult: float = 0.1  # ``feature_grad_mult``; 0 freezes the front end
+    mask_time_prob: float = 0.65  # ``mask_prob`` (NOT transformers' 0.05 default)
+    mask_time_length: int = 10  # ``mask_length``
+    mask_time_min_masks: int = 2
+    mask_channel_prob: float = 0.0  # ``mask_channel_prob``
+    mask_channel_length: int = 10  # ``mask_channel_length``
+    mask_channel_min_masks: int = 0
+    num_codevector_groups: int = 2  # G, ``latent_groups``
+    num_codevectors_per_group: int = 320  # V, ``latent_vars``
+    codevector_dim: int = 256  # ``latent_dim`` (fairseq: final_dim when 0)
+    gumbel_temperature: tuple[float, float, float] = (2.0, 0.5, 0.999995)  # ``latent_temp``
+    final_dim: int = 256  # ``final_dim``
+
+    def __post_init__(self) -> None:
+        if self.extractor_mode == "default":
+            self.extractor_mode = "group_norm"
+        self.conv_layers = [tuple(int(v) for v in layer) for layer in self.conv_layers]
+        self.fbank_conv_layers = [tuple(int(v) for v in layer) for layer in self.fbank_conv_layers]
+        self.gumbel_temperature = tuple(float(v) for v in self.gumbel_temperature)
+        if self.encoder_dim % self.encoder_heads:
+            raise ValueError(
+                f"encoder_dim {self.encoder_dim} is not divisible by encoder_heads {self.encoder_heads}"
+            )
+        if self.encoder_dim % self.pos_conv_groups:
+            raise ValueError(
+                f"encoder_dim {self.encoder_dim} is not divisible by pos_conv_groups "
+                f"{self.pos_conv_groups}"
+            )
+
+    @property
+    def feature_dim(self) -> int:
+        """Channels of the front end's output (the quantizer's input)."""
+        layers = self.conv_layers if self.frontend == "waveform" else self.fbank_conv_layers
+        return layers[-1][0]
+
+    @property
+    def frontend_layers(self) -> list[tuple[int, int, int]]:
+        return self.conv_layers if self.frontend == "waveform" else self.fbank_conv_layers
+
+
+def tiny() -> Wav2Vec2Config:
+    """asrkit's CPU size: base's mechanisms at 128/256 widths (see the module docstring)."""
+    return Wav2Vec2Config(
+        conv_layers=[(128, 10, 5)] + [(128, 3, 2)] * 4 + [(128, 2, 2)] * 2,
+        fbank_conv_layers=[(128, 3, 1), (128, 3, 2)],
+        encoder_dim=256,
+        encoder_layers=4,
+        encoder_heads=4,
+        encoder_ffn_dim=1024,
+        layerdrop=0.0,
+        num_codevectors_per_group=64,
+        codevector_dim=128,
+        final_dim=128,
+    )
+
+
+def small() -> Wav2Vec2Config:
+    """asrkit's workstation size, between tiny and base."""
+    return Wav2Vec2Config(
+        conv_layers=[(256, 10, 5)] + [(256, 3, 2)] * 4 + [(256, 2, 2)] * 2,
+        fbank_conv_layers=[(256, 3, 1), (256, 3, 2)],
+        encoder_dim=512,
+        encoder_layers=8,
+        encoder_heads=8,
+        encoder_ffn_dim=2048,
+        num_codevectors_per_group=160,
+    )
+
+
+def base() -> Wav2Vec2Config:
+    """fairseq ``wav2vec2_base`` (``wav2vec_small.pt``, ``facebook/wav2vec2-base``)."""
+    return Wav2Vec2Config()
+
+
+def large() -> Wav2Vec2Config:
+    """XLSR-53 / LV-60 shape (``facebook/wav2vec2-large-xlsr-53``): pre-LN, LayerNorm convs."""
+    return Wav2Vec2Config(
+        extractor_mode="layer_norm",
+        conv_bias=True,
+        normalize_waveform=True,
+        fbank_conv_layers=[(512, 3, 1), (512, 3, 2)],
+        encoder_dim=1024,
+        encoder_layers=24,
+        encoder_heads=16,
+        encoder_ffn_dim=4096,
+        layer_norm_first=True,
+        layerdrop=0.1,
+        feature_grad_mult=1.0,
+        codevector_dim=768,
+        final_dim=768,
+    )
+
+
+SIZES: dict[str, Callable[[], Wav2Vec2Config]] = {
+    "tiny": tiny,
+    "small": small,
+    "base": base,
+    "large": large,
+    "xlsr": large,
+}
+
+
+def config_for(name: str, **overrides) -> Wav2Vec2Config:
+    """The config of a named size, with fields replaced by ``overrides``."""
+    if name not in SIZES:
+        raise ValueError(f"unknown wav2vec2 size '{name}'; choose one of {', '.join(SIZES)}")
+    return dataclasses.replace(SIZES[name](), **overrides)
+
+
+class GradMultiply(torch.autograd.Function):
+    """Identity forward, gradient scaled by ``scale`` (fairseq ``GradMultiply``)."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, scale: float) -> torch.Tensor:
+        ctx.scale = scale
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        return grad * ctx.scale, None
+
+
+def masked_instance_norm(
+    x: torch.Tensor, lengths: torch.Tensor | None, norm: nn.GroupNorm
+) -> torch.Tensor:
+    """``GroupNorm(C, C)`` on ``[B, C, T]`` with statistics over each item's valid frames.
+
+    fairseq and ``transformers`` include the zero padding in these statistics, so an
+    utterance's features change with the batch it lands in; here they do not.
+    """
+    if lengths is None:
+        return norm(x)
+    valid = masking.lengths_to_padding_mask(lengths, x.shape[-1]).logical_not()[:, None, :]
+    valid = valid.to(x.dtype)
+    count = valid.sum(-1, keepdim=True).clamp(min=1)
+    mean = (x * valid).sum(-1, keepdim=True) / count
+    centered = x - mean
+    var = (centered.square() * valid).sum(-1, keepdim=True) / count
+    y = centered * torch.rsqrt(var + norm.eps)
+    return y * norm.weight[:, None] + norm.bias[:, None]
+
+
+class ConvBlock(nn.Module):
+    """One feature-encoder conv: Conv1d → (GroupNorm | LayerNorm | nothing) → GELU."""
+
+    def __init__(self, in_dim: int, out_dim: int, kernel: int, stride: int, norm: str, bias: bool):
+        super().__init__()
+        self.conv = nn.Conv1d(in_dim, out_dim, kernel, stride=stride, bias=bias)
+        nn.init.kaiming_normal_(self.conv.weight)
+        self.norm_kind = norm
+        if norm == "group":
+            self.layer_norm = nn.GroupNorm(out_dim, out_dim)
+        elif norm == "layer":
+            self.layer_norm = nn.LayerNorm(out_dim)
+        self.kernel, self.stride = kernel, stride
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+        x = self.conv(x)
+        if self.norm_kind == "group":
+            x = masked_instance_norm(x, lengths, self.layer_norm)
+        elif self.norm_kind == "layer":
+            x = self.layer_norm(x.transpose(1, 2)).transpose(1, 2)
+        return F.gelu(x)
+
+
+class FeatureEncoder(nn.Module):
+    """Waveform ``[B, S]`` → latent speech representations ``[B, C, T]`` (fairseq
+    ``ConvFeatureExtractionModel``; ``extractor_mode`` picks the normalization)."""
+
+    def __init__(self, layers: list[tuple[int, int, int]], mode: str, bias: bool) -> None:
+        super().__init__()
+        self.layers = [tuple(layer) for layer in layers]
+        blocks, in_dim = [], 1
+        for i, (dim, kernel, stride) in enumerate(self.layers):
+            norm = "layer" if mode == "layer_norm" else ("group" if i == 0 else "none")
+            blocks.append(ConvBlock(in_dim, dim, kernel, stride, norm, bias))
+            in_dim = dim
+        self.conv_layers = nn.ModuleList(blocks)
+
+    def forward(self, wave: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+        x = wave[:, None, :]
+        for block in self.conv_layers:
+            if lengths is not None:
+                lengths = conv_output_lengths(lengths, [(0, block.kernel, block.stride)])
+            x = block(x, lengths)
+        return x
+
+
+class FeatureProjection(nn.Module):
+    """LayerNorm of the latents (kept for the quantizer) and projection to the model width."""
+
+    def __init__(self, in_dim: int, out_dim: int, dropout: float, eps: float) -> None:
+        super().__init__()
+        self.layer_norm = nn.LayerNorm(in_dim, eps=eps)
+        self.projection = nn.Linear(in_dim, out_dim)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        normed = self.layer_norm(z)
+        return normed, self.dropout(self.projection(normed))
+
+
+class PositionalConvEmbedding(nn.Module):
+    """Relative position through a wide grouped conv with weight norm over the kernel axis
+    (fairseq ``pos_conv``: Conv1d(k=128, groups=16) → SamePad → GELU)."""
+
+    def __init__(self, dim: int, kernel: int, groups: int) -> None:
+        super().__init__()
+        conv = nn.Conv1d(dim, dim, kernel, padding=kernel // 2, groups=groups)
+        nn.init.normal_(conv.weight, mean=0.0, std=math.sqrt(4.0 / (kernel * dim)))
+        nn.init.zeros_(conv.bias)
+        self.conv = nn.utils.parametrizations.weight_norm(conv, name="weight", dim=2)
+        self.remove = 1 if kernel % 2 == 0 else 0  # SamePad: an even kernel yields one extra frame
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, T, D]
+        y = self.conv(x.transpose(1, 2))
+        if self.remove:
+            y = y[:, :, : -self.remove]
+        return F.gelu(y).transpose(1, 2)
+
+
+class SelfAttention(nn.Module):
+    """Multi-head self-attention with one fused QKV projection and
+    ``F.scaled_dot_product_attention`` (fairseq ``MultiheadAttention`` with separate
+    ``q_proj``/``k_proj``/``v_proj``; importers concatenate them)."""
+
+    def __init__(self, dim: int, heads: int, dropout: float) -> None:
+        super().__init__()
+        self.heads = heads
+        self.dropout = dropout
+        self.in_proj = nn.Linear(dim, 3 * dim)
+        self.out_proj = nn.Linear(dim, dim)
+
+    def forward(self, x: torch.Tensor, attn_mask: torch.Tensor | None) -> torch.Tensor:
+        batch, steps, dim = x.shape
+        qkv = self.in_proj(x).view(batch, steps, 3, self.heads, dim // self.heads)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each [B, H, T, d_head]
+        y = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=attn_mask, dropout_p=self.dropout if self.training else 0.0
+        )
+        return self.out_proj(y.transpose(1, 2).reshape(batch, steps, dim))
+
+
+class EncoderLayer(nn.Module):
+    """Transformer block, post-LN (base) or pre-LN (``layer_norm_first``, large/XLSR)
+    (fairseq ``TransformerSentenceEncoderLayer``)."""
+
+    def __init__(self, cfg: Wav2Vec2Config) -> None:
+        super().__init__()
+        dim = cfg.encoder_dim
+        self.layer_norm_first = cfg.layer_norm_first
+        self.attention = SelfAttention(dim, cfg.encoder_heads, cfg.attention_dropout)
+        self.self_attn_layer_norm = nn.LayerNorm(dim, eps=cfg.layer_norm_eps)
+        self.fc1 = nn.Linear(dim, cfg.encoder_ffn_dim)
+        self.fc2 = nn.Linear(cfg.encoder_ffn_dim, dim)
+        self.final_layer_norm = nn.LayerNorm(dim, eps=cfg.layer_norm_eps)
+        self.dropout = nn.Dropout(cfg.dropout)
+        self.activation_dropout = nn.Dropout(cfg.activation_dropout)
+
+    def feed_forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dropout(self.fc2(self.activation_dropout(F.gelu(self.fc1(x)))))
+
+    def forward(self, x: torch.Tensor, attn_mask: torch.Tensor | None) -> torch.Tensor:
+        if self.layer_norm_first:
+            x = x + self.dropout(self.attention(self.self_attn_layer_norm(x), attn_mask))
+            return x + self.feed_forward(self.final_layer_norm(x))
+        x = self.self_attn_layer_norm(x + self.dropout(self.attention(x, attn_mask)))
+        return self.final_layer_norm(x + self.feed_forward(x))
+
+
+class TransformerEncoder(nn.Module):
+    """Context network: positional conv, Transformer layers with LayerDrop, final LayerNorm
+    (after the embedding for post-LN, after the last layer for pre-LN)."""
+
+    def __init__(self, cfg: Wav2Vec2Config) -> None:
+        super().__init__()
+        self.layer_norm_first = cfg.layer_norm_first
+        self.layerdrop = cfg.layerdrop
+        self.pos_conv = PositionalConvEmbedding(
+            cfg.encoder_dim, cfg.pos_conv_kernel, cfg.pos_conv_groups
+        )
+        self.layer_norm = nn.LayerNorm(cfg.encoder_dim, eps=cfg.layer_norm_eps)
+        self.dropout = nn.Dropout(cfg.dropout)
+        self.layers = nn.ModuleList(EncoderLayer(cfg) for _ in range(cfg.encoder_layers))
+        for module in self.layers.modules():  # fairseq ``init_bert_params``
+            if isinstance(module, nn.Linear):
+                nn.init.normal_(module.weight, mean=0.0, std=0.02)
+                nn.init.zeros_(module.bias)
+
+    def forward(
+        self, x: torch.Tensor, padding_mask: torch.Tensor | None, return_hidden_states: bool = False
+    ) -> tuple[torch.Tensor, list[torch.Tensor] | None]:
+        attn_mask = None
+        if padding_mask is not None:
+            x = x.masked_fill(padding_mask[..., None], 0.0)  # the positional conv must see zeros
+            attn_mask = padding_mask.logical_not()[:, None, None, :]  # [B, 1, 1, T]
+        x = x + self.pos_conv(x)
+        if not self.layer_norm_first:
+            x = self.layer_norm(x)
+        x = self.dropout(x)
+        states = [x] if return_hidden_states else None
+        for layer in self.layers:
+            if self.training and self.layerdrop > 0 and float(torch.rand(())) < self.layerdrop:
+                if states is not None:
+                    states.append(x)
+                continue
+            x = layer(x, attn_mask)
+            if states is not None:
+                states.append(x)
+        if self.layer_norm_first:
+            x = self.layer_norm(x)
+        return x, states
+
+
+@dataclass
+class Features:
+    """Front-end outputs for one batch."""
+
+    raw: torch.Tensor  # [B, T, C] front-end output (feature penalty)
+    normed: torch.Tensor  # [B, T, C] after LayerNorm: the quantizer's input
+    projected: torch.Tensor  # [B, T, D] after projection and dropout_input: the encoder's input
+    lengths: torch.Tensor  # [B] valid frames
+    padding_mask: torch.Tensor | None  # [B, T] True on padding; None when nothing is padded
+
+
+@dataclass
+class EncoderOutput:
+    hidden: torch.Tensor  # [B, T, D] context vectors (padding frames hold no meaning)
+    lengths: torch.Tensor  # [B] valid frames
+    padding_mask: torch.Tensor | None  # [B, T] True on padding, None when nothing is padded
+    # encoder input after the positional embedding, then every layer's output (L + 1 tensors;
+    # pre-LN models' last entry is before the final LayerNorm that ``hidden`` has)
+    hidden_states: list[torch.Tensor] | None = None
+    time_mask: torch.Tensor | None = None  # [B, T] frames replaced by the mask embedding
+
+
+class Wav2Vec2Model(nn.Module):
+    """Encoder for fine-tuning and feature extraction: input → context vectors.
+
+    ``inputs`` is a waveform ``[B, S]`` (16 kHz) or, with ``frontend="fbank"``, fbank
+    ``[B, T, n_mels]``; ``lengths`` counts valid samples (frames) per item.
+    """
+
+    def __init__(self, cfg: Wav2Vec2Config) -> None:
+        super().__init__()
+        self.cfg = cfg
+        if cfg.frontend == "waveform":
+            self.feature_extractor = FeatureEncoder(cfg.conv_layers, cfg.extractor_mode, cfg.conv_bias)
+        else:
+            self.feature_extractor = FbankFrontend(cfg.n_mels, cfg.fbank_conv_layers)
+        self.feature_projection = FeatureProjection(
+            cfg.feature_dim, cfg.encoder_dim, cfg.dropout_input, cfg.layer_norm_eps
+        )
+        self.mask_emb = nn.Parameter(torch.empty(cfg.encoder_dim).uniform_())
+        self.encoder = TransformerEncoder(cfg)
+        self.feature_grad_mult = cfg.feature_grad_mult
+        self.receptive_field = receptive_field(cfg.frontend_layers)
+
+    def freeze_feature_encoder(self) -> None:
+        """Stop training the front end (fairseq ``feature_grad_mult=0``)."""
+        for p in self.feature_extractor.parameters():
+            p.requires_grad_(False)
+        self.feature_grad_mult = 0.0
+
+    def output_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
+        """Frames the front end produces from ``lengths`` input samples (or fbank frames)."""
+        return conv_output_lengths(lengths, self.cfg.frontend_layers)
+
+    def _check_lengths(self, inputs: torch.Tensor, lengths: torch.Tensor) -> None:
+        if lengths.shape[0] != inputs.shape[0]:
+            raise ValueError(f"{lengths.shape[0]} lengths for a batch of {inputs.shape[0]}")
+        if int(lengths.max()) > inputs.shape[1]:
+            raise ValueError(
+                f"a length of {int(lengths.max())} exceeds the padded input size {inputs.shape[1]}"
+            )
+        short = int(lengths.min())
+        if short < self.receptive_field:
+            unit = "samples" if self.cfg.frontend == "waveform" else "frames"
+            raise ValueError(
+                f"an input of {short} {unit} is shorter than the front end's receptive field "
+                f"({self.receptive_field} {unit}) and yields no frame; drop such utterances "
+                "before training (e.g. a minimum-duration filter on the data dir)"
+            )
+
+    def _normalize(self, wave: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        valid = masking.lengths_to_padding_mask(lengths, wave.shape[1]).logical_not()
+        count = lengths[:, None].to(wave.dtype)
+        mean = (wave * valid).sum(1, keepdim=True) / count
+        var = ((wave - mean).square() * valid).sum(1, keepdim=True) / count
+        return ((wave - mean) * torch.rsqrt(var + 1e-5)) * valid
+
+    def extract_features(self, inputs: torch.Tensor, lengths: torch.Tensor | None = None) -> Features:
+        """Front end, LayerNorm and projection (no masking)."""
+        full = lengths is None or bool((lengths == inputs.shape[1]).all())
+        if lengths is None:
+            lengths = torch.full((inputs.shape[0],), inputs.shape[1], device=inputs.device)
+        self._check_lengths(inputs, lengths)
+        if self.cfg.frontend == "waveform" and self.cfg.normalize_waveform:
+            inputs = self._normalize(inputs, lengths)
+        if self.cfg.frontend == "waveform":
+            run = lambda: self.feature_extractor(inputs, None if full else lengths)  # noqa: E731
+        else:
+            run = lambda: self.feature_extractor(inputs, lengths)[0]  # noqa: E731
+        if self.feature_grad_mult > 0:
+            z = run()
+            if self.feature_grad_mult != 1.0 and z.requires_grad:
+                z = GradMultiply.apply(z, self.feature_grad_mult)
+        else:
+            with torch.no_grad():
+                z = run()
+        z = z.transpose(1, 2)  # [B, T, C]
+        out_lengths = self.output_lengths(lengths)
+        padding_mask = None if full else masking.lengths_to_padding_mask(out_lengths, z.shape[1])
+        normed, projected = self.feature_projection(z)
+        return Features(z, normed, projected, out_lengths, padding_mask)
+
+    def apply_masks(
+        self,
+        x: torch.Tensor,
+        lengths: torch.Tensor,
+        mask_time: bool = True,
+        mask_channel: bool = True,
+        time_mask: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Replace masked frames by the learned mask embedding and zero masked channels
+        (fairseq ``apply_mask``; SpecAugment-like when fine-tuning). ``time_mask`` gives
+        the frames explicitly; otherwise they are drawn with the config's probabilities."""
+        cfg = self.cfg
+        batch, steps, dim = x.shape
+        if time_mask is None and mask_time and cfg.mask_time_prob > 0:
+            time_mask = masking.compute_span_mask(
+                lengths, steps, cfg.mask_time_prob, cfg.mask_time_length, cfg.mask_time_min_masks
+            )
+        if time_mask is not None:
+            x = torch.where(time_mask[..., None], self.mask_emb.to(x.dtype), x)
+        if mask_channel and cfg.mask_channel_prob > 0:
+            channels = torch.full((batch,), dim, device=x.device)
+            channel_mask = masking.compute_span_mask(
+                channels, dim, cfg.mask_channel_prob, cfg.mask_channel_length,
+                cfg.mask_channel_min_masks,
+            )
+            x = x.masked_fill(channel_mask[:, None, :], 0.0)
+        return x, time_mask
+
+    def forward(
+        self,
+        inputs: torch.Tensor,
+        lengths: torch.Tensor | None = None,
+        mask_time: bool = False,
+        mask_channel: bool = False,
+        time_mask: torch.Tensor | None = None,
+        return_hidden_states: bool = False,
+    ) -> EncoderOutput:
+        """Context vectors. Masking happens only when asked for (``mask_time``,
+        ``mask_channel`` or an explicit ``time_mask``), in train or eval mode alike."""
+        feats = self.extract_features(inputs, lengths)
+        x, time_mask = self.apply_masks(
+            feats.projected, feats.lengths, mask_time, mask_channel, time_mask
+        )
+        hidden, states = self.encoder(x, feats.padding_mask, return_hidden_states)
+        return EncoderOutput(hidden, feats.lengths, feats.padding_mask, states, time_mask)
+
+
+@dataclass
+class PreTrainingOutput:
+    loss: torch.Tensor  # Σ over masked frames of L_m, plus N·(α·L_d + λ_s·ICSL + β·pen)
+    sample_size: int  # N, the number of masked frames
+    logs: dict[str, float]  # per-frame means and diagnostics, see Wav2Vec2ForPreTraining
+    logits: torch.Tensor  # [N, 1 + K] contrastive logits, positive first
+    time_mask: torch.Tensor  # [B, T]
+
+
+class Wav2Vec2ForPreTraining(nn.Module):
+    """wav2vec 2.0 with quantizer and contrastive head (fairseq ``Wav2Vec2Model`` with
+    ``quantize_targets=True``).
+
+    ``forward`` returns what a trainer task needs: ``loss`` summed over masked frames,
+    ``sample_size`` = their number, and ``logs`` with ``contrastive`` (mean per masked
+    frame), ``diversity``, ``icsl``, ``feature_pen``, ``code_perplexity``,
+    ``prob_perplexity``, ``accuracy``, ``temperature`` and ``num_masked``.
+    """
+
+    def __init__(
+        self, cfg: Wav2Vec2Config, loss_cfg: objectives.PreTrainingLossConfig | None = None
+    ) -> None:
+        super().__init__()
+        if cfg.mask_time_prob <= 0:
+            raise ValueError("pretraining needs time masking: set mask_time_prob > 0 (fairseq: 0.65)")
+        self.cfg = cfg
+        self.loss_cfg = loss_cfg or objectives.PreTrainingLossConfig()
+        self.wav2vec2 = Wav2Vec2Model(cfg)
+        self.dropout_features = nn.Dropout(cfg.dropout_features)
+        self.quantizer = GumbelVectorQuantizer(
+            cfg.feature_dim,
+            cfg.num_codevector_groups,
+            cfg.num_codevectors_per_group,
+            cfg.codevector_dim,
+            cfg.gumbel_temperature,
+        )
+        self.project_q = nn.Linear(cfg.codevector_dim, cfg.final_dim)
+        self.final_proj = nn.Linear(cfg.encoder_dim, cfg.final_dim)
+        self.num_updates = 0
+
+    def set_num_updates(self, num_updates: int) -> None:
+        """Advance the Gumbel temperature schedule to update ``num_updates``."""
+        self.num_updates = num_updates
+        self.quantizer.set_num_updates(num_updates)
+
+    def forward(
+        self,
+        inputs: torch.Tensor,
+        lengths: torch.Tensor | None = None,
+        time_mask: torch.Tensor | None = None,
+        negatives: torch.Tensor | None = None,
+    ) -> PreTrainingOutput:
+        """Mask, encode, quantize the masked frames' unmasked features, score the contrastive
+        task. ``time_mask [B, T]`` and ``negatives [N, K]`` (masked-step numbering, see
+        :mod:`asrkit.models.masking`) may be given to reproduce another implementation's
+        draw; by default both are sampled here."""
+        loss_cfg = self.loss_cfg
+        feats = self.wav2vec2.extract_features(inputs, lengths)
+        if time_mask is not None and feats.padding_mask is not None:
+            if bool((time_mask & feats.padding_mask).any()):
+                raise ValueError("time_mask marks padding frames as masked")
+        x, time_mask = self.wav2vec2.apply_masks(
+            feats.projected, feats.lengths, mask_time=True, mask_channel=True, time_mask=time_mask
+        )
+        context, _ = self.wav2vec2.encoder(x, feats.padding_mask)
+
+        counts = time_mask.sum(1)
+        first = counts.cumsum(0) - counts
+        if negatives is None:
+            negatives, valid = masking.sample_negatives(time_mask, loss_cfg.num_negatives)
+        else:
+            valid = torch.ones_like(negatives, dtype=torch.bool)
+        quantized = self.quantizer(self.dropout_features(feats.normed[time_mask]))  # [N, ...]
+        targets = self.project_q(quantized.vectors)
+        predictions = self.final_proj(context[time_mask])
+        logits = objectives.contrastive_logits(
+            predictions, targets, negatives, valid, quantized.codes, first, counts,
+            loss_cfg.logit_temp,
+        )
+
+        sample_size = int(counts.sum())
+        contrastive = objectives.contrastive_loss(logits)
+        diversity = objectives.diversity_loss(
+            quantized.prob_perplexity, self.quantizer.num_groups, self.quantizer.num_vars
+        )
+        icsl = objectives.icsl(self.quantizer.codevectors)
+        pen = objectives.feature_penalty(feats.raw, feats.padding_mask)
+        extra = loss_cfg.diversity_weight * diversity + loss_cfg.feature_pen_weight * pen
+        if loss_cfg.icsl_weight:
+            extra = extra + loss_cfg.icsl_weight * icsl
+        loss = contrastive + sample_size * extra
+        logs = {
+            "contrastive": float(contrastive.detach()) / max(sample_size, 1),
+            "diversity": float(diversity.detach()),
+            "icsl": float(icsl.detach()),
+            "feature_pen": float(pen.detach()),
+            "code_perplexity": float(quantized.code_perplexity),
+            "prob_perplexity": float(quantized.prob_perplexity.detach()),
+            "accuracy": float(objectives.contrastive_accuracy(logits.detach())),
+            "temperature": float(self.quantizer.temperature),
+            "num_masked": float(sample_size),
+        }
+        return PreTrainingOutput(loss, sample_size, logs, logits, time_mask)
