@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -78,7 +79,9 @@ def run_dump(data: Path, out: Path, kind: str, nj: int) -> dict:
         str(Path(sys.executable).with_name("asrkit-dump")), "--cmd", "asrkit-launch local",
         "--nj", str(nj), "--type", kind, "--max-bad-fraction", "1", str(data), str(out),
     ]
-    proc = subprocess.run([sys.executable, "-c", MEASURE, *argv], capture_output=True, text=True)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.run([sys.executable, "-c", MEASURE, *argv], capture_output=True, text=True,
+                          env=env)
     wall, rss_kib, rc = proc.stdout.strip().splitlines()[-1].split()
     if int(rc) != 0:
         sys.exit(f"asrkit-dump failed ({rc}):\n{proc.stdout}\n{proc.stderr}")
