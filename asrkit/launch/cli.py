@@ -1,9 +1,9 @@
-"""asrkit-launch: Kaldi's ``$cmd JOB=1:N log command ...`` on this machine or on SLURM.
+"""asrkit-launch: Kaldi's "$cmd JOB=1:N log command ..." on this machine or on SLURM.
 
     asrkit-launch local|slurm [options] [JOB=1:N] exp/x/log/name.JOB.log command args...
 
-``JOB`` in the log path and in the command is replaced by the task number. A command given
-as one quoted argument is a bash command line, so ``"a | b > c"`` works. The exit status
+JOB in the log path and in the command is replaced by the task number. A command given
+as one quoted argument is a bash command line, so "a | b > c" works. The exit status
 is 0 when every task succeeded, else the first failed task's (1 when it left none); the
 message names each failed task and its log.
 """
@@ -22,8 +22,13 @@ from asrkit.launch.slurm import SubmitError, run_slurm
 PROG = "asrkit-launch"
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        raise LaunchError(f"{message} (see {PROG} --help)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("backend", choices=("local", "slurm"),
                    help="local: processes on this machine; slurm: one sbatch array")
@@ -93,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt as e:
         print(f"{PROG}: interrupted; running jobs were stopped", file=sys.stderr)
-        return 143 if isinstance(e, Terminated) else 130
+        return 128 + (e.signum if isinstance(e, Terminated) else 2)
     return 0
 
 

@@ -78,6 +78,8 @@ def test_usage_errors_are_one_message_and_exit_1(in_tmp, capsys):
     assert "invalid job range 'JOB=2:1'" in capsys.readouterr().err
     assert main(["local", "only.log"]) == 1
     assert "expected [JOB=1:N] LOG COMMAND" in capsys.readouterr().err
+    assert main(["local", "--memory", "2G", "x.log", "true"]) == 1
+    assert "unrecognized arguments: --memory 2G" in capsys.readouterr().err
 
 
 def test_command_options_after_the_log_belong_to_the_command(in_tmp, check_log):
