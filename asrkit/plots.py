@@ -7,6 +7,7 @@ safe in job scripts and worker processes).
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -119,3 +120,27 @@ def plot_confusion_matrix(
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
     return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m asrkit.plots EXP_DIR...``: draw an experiment's curves now, even mid-run."""
+    import argparse
+
+    from asrkit.train.trainer import plot_curves
+
+    parser = argparse.ArgumentParser(prog="python -m asrkit.plots", description=main.__doc__)
+    parser.add_argument("exp_dirs", nargs="+", type=Path, help="training directories (exp/...)")
+    args = parser.parse_args(argv)
+    status = 0
+    for exp in args.exp_dirs:
+        written = plot_curves(exp)
+        if not written:
+            print(f"{exp}: no metrics in {exp / 'log' / 'metrics.jsonl'}", file=sys.stderr)
+            status = 1
+        for path in written:
+            print(path)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

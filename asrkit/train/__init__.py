@@ -53,9 +53,10 @@ The contract (see :mod:`asrkit.train.task`):
 ``keep_last``, ``seed``, ``max_bad_steps``.
 
 Files in the experiment directory: ``checkpoint_<updates>.pt`` (the last ``keep_last``),
-``checkpoint_last.pt``, ``checkpoint_best.pt`` (each with ``model``, ``model_config``,
-``kind`` and everything an exact resume needs), ``excluded_utts.txt``, ``bad_batches.txt``,
-``log/metrics.jsonl``, ``tensorboard/``, ``images/*.png``.
+``checkpoint_last.pt``, ``checkpoint_best.pt`` (the last one when there is no validation
+set; each with ``model``, ``model_config``, ``kind`` and everything an exact resume needs), ``excluded_utts.txt``, ``bad_batches.txt``,
+``log/metrics.jsonl``, ``tensorboard/``, ``images/*.png`` (redraw any time with
+``python -m asrkit.plots <exp>``).
 
 ``fit`` returns a summary dict (updates, epochs, wall time, items/s, audio-seconds/s,
 last train/valid metrics, best, excluded counts); :func:`format_summary` renders it as

@@ -142,9 +142,9 @@ class FeatsDataset(torch.utils.data.Dataset):
         self.seconds_per_unit = 1.0 / sample_rate if self.unit == "samples" else frame_shift
         texts = self._read_text() if text_to_ids is not None else None
 
-        self.utt_ids: list[str] = []
-        self.specs: list[str] = []
-        self.targets: list[np.ndarray] | None = [] if texts is not None else None
+        utt_ids: list[str] = []
+        specs: list[str] = []
+        targets: list[np.ndarray] = []
         kept_lengths = []
         for utt, spec in feats.values.items():
             where = f"{scp}:{feats.lines[utt]}"
@@ -181,14 +181,22 @@ class FeatsDataset(torch.utils.data.Dataset):
             if reason:
                 self.exclusions.add(utt, reason, where)
                 continue
-            self.utt_ids.append(utt)
-            self.specs.append(spec)
+            utt_ids.append(utt)
+            specs.append(spec)
             kept_lengths.append(length)
-            if self.targets is not None:
-                self.targets.append(ids)
+            if ids is not None:
+                targets.append(ids)
         self.total = len(feats.values)
+        # numpy byte strings, not lists of str: forked loader workers touching millions of
+        # Python objects would copy them page by page (their reference counts change)
+        self._utt_ids = np.array([u.encode() for u in utt_ids], dtype=np.bytes_)
+        self._specs = np.array([s.encode() for s in specs], dtype=np.bytes_)
         self.lengths = np.asarray(kept_lengths, dtype=np.int64)
-        if not self.utt_ids:
+        self.has_targets = texts is not None
+        self.target_lengths = np.array([len(t) for t in targets], dtype=np.int64)
+        self._target_ids = np.concatenate(targets) if targets else np.zeros(0, dtype=np.int64)
+        self._target_starts = np.concatenate([[0], np.cumsum(self.target_lengths)])
+        if not utt_ids:
             raise EmptyDatasetError(
                 f"{self.data_dir}: no utterance left of {self.total} after exclusions\n"
                 f"{self.exclusions.summary(self.total)}\n"
@@ -223,19 +231,30 @@ class FeatsDataset(torch.utils.data.Dataset):
         return load_table(path, allow_empty_value=True).values
 
     def __len__(self) -> int:
-        return len(self.utt_ids)
+        return len(self._utt_ids)
+
+    @property
+    def utt_ids(self) -> list[str]:
+        return [u.decode() for u in self._utt_ids]
+
+    def utt_id(self, index: int) -> str:
+        return self._utt_ids[index].decode()
+
+    def spec(self, index: int) -> str:
+        """The ``feats.scp`` value of item ``index`` (``ark_path:offset``)."""
+        return self._specs[index].decode()
 
     def set_epoch(self, epoch: int) -> None:
         """Pick the crop windows of ``epoch`` (call before creating the epoch's loader)."""
         self.epoch = epoch
 
     def __getitem__(self, index: int) -> Example:
-        utt = self.utt_ids[index]
+        utt, spec = self.utt_id(index), self.spec(index)
         try:
-            array = kaldiio.load_mat(self.specs[index])
+            array = kaldiio.load_mat(spec)
         except Exception as e:  # kaldiio raises many types for a bad offset or file
             raise DatasetError(
-                f"{self.data_dir / 'feats.scp'}: cannot read '{utt}' from {self.specs[index]} "
+                f"{self.data_dir / 'feats.scp'}: cannot read '{utt}' from {spec} "
                 f"({type(e).__name__}: {e}); re-run stage 2 for {self.data_dir}"
             ) from None
         expected_ndim = 1 if self.unit == "samples" else 2
@@ -250,7 +269,10 @@ class FeatsDataset(torch.utils.data.Dataset):
             start = int(rng.integers(0, len(array) - self.max_length + 1))
             array = array[start : start + self.max_length]
         inputs = torch.tensor(array, dtype=torch.float32)  # a copy: kaldiio's arrays are read-only
-        targets = torch.from_numpy(self.targets[index]) if self.targets is not None else None
+        targets = None
+        if self.has_targets:
+            start, end = self._target_starts[index], self._target_starts[index + 1]
+            targets = torch.from_numpy(self._target_ids[start:end].copy())
         return Example(utt, inputs, targets)
 
     def collate(self, examples: Sequence[Example]) -> Batch:

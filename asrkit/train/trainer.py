@@ -73,16 +73,14 @@ def plot_curves(exp_dir: str | Path) -> list[Path]:
     return plot_training_curves(read_metrics(exp_dir / "log" / "metrics.jsonl"), exp_dir / IMAGES)
 
 
-def _resolve_device(name: str, local_rank: int) -> torch.device:
+def _device_type(name: str) -> str:
     if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise ConfigError(f"train.device={name} but no CUDA device is visible; use cpu")
-        return torch.device("cuda", local_rank) if name == "cuda" else torch.device(name)
-    if name != "cpu":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("train.device=cuda but no CUDA device is visible; use cpu")
+    if name not in ("cpu", "cuda"):
         raise ConfigError(f"train.device must be auto, cpu or cuda, got {name!r}")
-    return torch.device("cpu")
+    return name
 
 
 class Trainer:
@@ -106,11 +104,9 @@ class Trainer:
         self.train_set = train
         self.valid_set = valid
 
-        device_name = cfg.device
-        if device_name == "auto":
-            device_name = "cuda" if torch.cuda.is_available() else "cpu"
-        self.dist = distributed.init("cuda" if device_name.startswith("cuda") else "cpu")
-        self.device = _resolve_device(device_name, self.dist.local_rank)
+        device_type = _device_type(cfg.device)
+        self.dist = distributed.init(device_type)
+        self.device = torch.device(device_type, self.dist.local_rank if device_type == "cuda" else None)
         self.is_main = self.dist.is_main
         if cfg.amp == "fp16" and self.device.type != "cuda":
             raise ConfigError("train.amp=fp16 needs a GPU; use bf16 or none on CPU")
@@ -137,10 +133,13 @@ class Trainer:
         else:
             self.batch_bins = int(cfg.data.max_duration / train.seconds_per_unit)
         self._check_exclusions()
-        self.sampler = BucketBatchSampler(
-            train.lengths, self.batch_bins, max_batch_size=cfg.data.max_batch_size, seed=cfg.seed,
-            rank=self.dist.rank, world_size=self.dist.world_size,
-        )
+        try:
+            self.sampler = BucketBatchSampler(
+                train.lengths, self.batch_bins, max_batch_size=cfg.data.max_batch_size,
+                seed=cfg.seed, rank=self.dist.rank, world_size=self.dist.world_size,
+            )
+        except ValueError as e:
+            raise ValueError(f"{train.data_dir}: {e}") from None
         if not self.sampler.batches(0):
             raise ValueError(
                 f"{train.data_dir}: {len(train)} utterances make fewer batches than the "
@@ -178,7 +177,7 @@ class Trainer:
                 raise TooManyExcluded(
                     f"{e}\nThe trainer's limit is train.data.max_excluded_fraction (now {limit})."
                 ) from None
-            if data.exclusions:
+            if data.exclusions and self.is_main:
                 logger.warning(
                     "%s: %d of %d utterances excluded (see %s)\n%s",
                     data.name, len(data.exclusions), data.total, report, data.exclusions.summary(data.total),
@@ -229,13 +228,11 @@ class Trainer:
         model = self.task.model
         model.train()
         ddp = isinstance(model, torch.nn.parallel.DistributedDataParallel)
-        outputs: list[tuple[StepOutput, float]] = []
-        local_ids: list[str] = []
-        bad_ids: list[str] = []
-        sample_size = 0.0
+        outputs: list[StepOutput] = []
+        losses: list[torch.Tensor] = []
+        sample_size = torch.zeros((), dtype=torch.float64, device=self.device)
         audio = 0.0
         for i, batch in enumerate(micro_batches):
-            local_ids.extend(batch.utt_ids)
             audio += float(batch.lengths.sum()) * self.train_set.seconds_per_unit
             batch = batch.to(self.device, non_blocking=True)
             last = i == len(micro_batches) - 1
@@ -243,18 +240,20 @@ class Trainer:
                 with self._autocast():
                     out = self.task.step(batch, self.num_updates)
                 loss = out.loss.float()
-                value = float(loss.detach())
-                if not math.isfinite(value):
-                    bad_ids.extend(batch.utt_ids)
                 if loss.requires_grad:
                     (self.scaler.scale(loss) if self.scaler else loss).backward()
-            sample_size += float(out.sample_size)
-            outputs.append((out, value))
+            sample_size += out.sample_size
+            outputs.append(out)
+            losses.append(loss.detach())
 
-        totals = torch.tensor([sample_size, len(bad_ids)], dtype=torch.float64, device=self.device)
-        total_size, n_bad = distributed.all_reduce_sum(totals).tolist()
+        # one collective and one device sync: sizes, audio and bad losses of every rank
+        finite = torch.stack([torch.isfinite(loss) for loss in losses])
+        local = torch.stack([sample_size, sample_size.new_tensor(audio), (~finite).sum().double()])
+        total_size, total_audio, n_bad = distributed.all_reduce_sum(local.clone()).tolist()
         if n_bad:
-            self._bad_step("non-finite loss", bad_ids)
+            flags = finite.tolist()
+            bad = [u for b, ok in zip(micro_batches, flags) if not ok for u in b.utt_ids]
+            self._bad_step("non-finite loss", bad)
             return False
         if total_size <= 0:
             logger.warning("update %d: sample_size is 0 on every rank; skipped", self.num_updates + 1)
@@ -271,7 +270,7 @@ class Trainer:
         if not math.isfinite(grad_norm):
             if self.scaler is not None:
                 return self._overflow()
-            self._bad_step("non-finite gradient", local_ids)
+            self._bad_step("non-finite gradient", [u for b in micro_batches for u in b.utt_ids])
             return False
 
         lr = self.cfg.optim.lr * self.schedule(self.num_updates + 1)
@@ -285,11 +284,11 @@ class Trainer:
         self.num_updates += 1
         self.bad_in_a_row = 0
 
-        self.stats["items"] += total_size / self.dist.world_size
-        self.stats["audio_seconds"] += audio
+        self.stats["items"] += total_size
+        self.stats["audio_seconds"] += total_audio
         if meter is not None:
-            for out, value in outputs:
-                meter.add(out, value)
+            for out, loss in zip(outputs, torch.stack(losses).tolist()):
+                meter.add(out, loss)
             meter.add_mean("grad_norm", grad_norm)
             meter.add_mean("lr", lr)
             meter.add_total("audio_seconds", audio)
@@ -402,6 +401,7 @@ class Trainer:
             best=self.best,
             bad_total=self.bad_total,
             stats=dict(self.stats),
+            last_metrics={"train": self.last_train, "valid": self.last_valid},
             train_config=to_dict(self.cfg),
         )
         return state
@@ -447,6 +447,9 @@ class Trainer:
         self.best = state.get("best")
         self.bad_total = int(state.get("bad_total", 0))
         self.stats.update(state.get("stats", {}))
+        last_metrics = state.get("last_metrics") or {}
+        self.last_train = dict(last_metrics.get("train", {}))
+        self.last_valid = dict(last_metrics.get("valid", {}))
         self.epoch = int(state["epoch"])
         if int(state.get("world_size", 1)) == self.dist.world_size:
             self.position = int(state["position"])
@@ -489,7 +492,8 @@ class Trainer:
         cfg = self.cfg
         seed_everything(cfg.seed + self.dist.rank)
         last = self.exp_dir / checkpoint.LAST
-        if resume and last.is_file():
+        resumed = resume and last.is_file()
+        if resumed:
             self.resume(last)
         elif init_from is not None:
             self.init_from(Path(init_from), init_optimizer)
@@ -504,7 +508,7 @@ class Trainer:
         meter = Meter()
         self._started = interval_start = time.time()
         self._wall_before = self.stats["wall_time"]
-        validated_at = saved_at = -1
+        validated_at = saved_at = self.num_updates if resumed else -1
         last_plot = time.time()
         batches = self._micro_batches()
         try:

@@ -22,7 +22,7 @@ def test_dataset_reads_lengths_up_front_and_each_ark_item_on_demand(corpus, monk
 
     monkeypatch.setattr(kaldiio, "load_mat", counting)
     ex = ds[5]
-    assert calls == [ds.specs[5]] and ex.utt_id == "utt005"
+    assert calls == [ds.spec(5)] and ex.utt_id == "utt005"
     assert ex.inputs.shape == (ds.lengths[5], 4) and ex.inputs.dtype == torch.float32
 
 

@@ -31,3 +31,15 @@ def test_confusion_matrix_png_and_shape_check(tmp_path):
     assert path.read_bytes()[:8] == PNG
     with pytest.raises(ValueError, match="3 labels"):
         plot_confusion_matrix(np.eye(2), ["a", "b", "c"], tmp_path / "bad.png")
+
+
+def test_curves_can_be_drawn_on_demand_from_the_command_line(tmp_path, capsys):
+    from asrkit.plots import main
+
+    log = tmp_path / "exp" / "log"
+    log.mkdir(parents=True)
+    (log / "metrics.jsonl").write_text('{"split": "train", "updates": 1, "epoch": 0, "loss": 2.0}\n')
+    assert main([str(tmp_path / "exp")]) == 0
+    assert (tmp_path / "exp" / "images" / "loss.png").is_file()
+    assert main([str(tmp_path / "missing")]) == 1
+    assert "no metrics" in capsys.readouterr().err

@@ -170,3 +170,62 @@ def test_too_many_exclusions_stop_the_stage(tmp_path, toy, config):
     with pytest.raises(RuntimeError, match=r"(?s)3 of 4 items excluded.*max_excluded_fraction"):
         fit(toy, tmp_path / "exp", data, config())
     assert len((tmp_path / "exp" / "excluded_utts.txt").read_text().splitlines()) == 3
+
+
+def test_worker_processes_load_the_same_batches_and_crops_as_the_main_process(
+    tmp_path, toy, corpus, config
+):
+    runs = []
+    for workers in (0, 2):
+        cfg = config(max_updates=6)
+        cfg.data.num_workers = workers
+        cfg.data.max_length = 25
+        task, _ = fit(toy, tmp_path / f"exp{workers}", corpus, cfg, task=toy.make_task(dropout=0.3))
+        runs.append(toy.params(task.model))
+    for name, value in runs[0].items():
+        assert torch.equal(value, runs[1][name]), name
+
+
+def test_fit_on_a_finished_experiment_resumes_instead_of_starting_over(tmp_path, toy, corpus, config):
+    cfg = config(max_updates=4)
+    first, _ = fit(toy, tmp_path / "exp", corpus, cfg)
+    mtime = (tmp_path / "exp" / ckpt.LAST).stat().st_mtime_ns
+    again, summary = fit(toy, tmp_path / "exp", corpus, cfg, task=toy.make_task(seed=7),
+                         init_from=tmp_path / "exp" / "checkpoint_4.pt")
+    assert summary["updates"] == 4 and again.steps == 0
+    assert (tmp_path / "exp" / ckpt.LAST).stat().st_mtime_ns == mtime
+    for name, value in toy.params(first.model).items():
+        assert torch.equal(value, again.model.state_dict()[name]), name
+
+
+class NanGradient:
+    """A finite loss whose gradient is NaN: d sqrt(u)/du is infinite at u = 0."""
+
+    def __init__(self, task):
+        self.task = task
+
+    def __getattr__(self, name):
+        return getattr(self.task, name)
+
+    def step(self, batch, num_updates):
+        out = self.task.step(batch, num_updates)
+        bias = self.task.model.out.bias
+        out.loss = out.loss + torch.sqrt((bias * 0) ** 2).sum()
+        return out
+
+
+def test_non_finite_gradient_is_a_bad_step_without_fp16(tmp_path, toy, corpus, config):
+    with pytest.raises(TrainingDiverged, match="non-finite gradient"):
+        fit(toy, tmp_path / "exp", corpus, config(max_bad_steps=2), task=NanGradient(toy.make_task()))
+    assert "non-finite gradient" in (tmp_path / "exp" / "bad_batches.txt").read_text()
+
+
+def test_fp16_overflow_lowers_the_loss_scale_instead_of_counting_bad_steps(tmp_path, toy, corpus, config):
+    cfg = config(max_bad_steps=2, min_loss_scale=0.1)
+    task = NanGradient(toy.make_task())
+    trainer = Trainer(task, cfg, tmp_path / "exp", FeatsDataset(corpus))
+    trainer.scaler = torch.amp.GradScaler("cpu", init_scale=1.0)  # stands in for CUDA fp16
+    with pytest.raises(TrainingDiverged, match=r"loss scale fell to 0.0625"):
+        trainer.fit()
+    assert trainer.bad_total == 0 and trainer.num_updates == 0
+    assert not (tmp_path / "exp" / "bad_batches.txt").exists()
