@@ -6,8 +6,10 @@ The driver splits the input into ``<out>/split<N>utt/<job>``, runs one worker pe
 through :func:`asrkit.launch.submit` (``python -m asrkit.dump worker ...``, logs in
 ``<out>/log/dump.<job>.log``) and merges what the workers wrote into ``<out>``, which
 is then a data dir of its own: the input's tables restricted to the dumped utterances
-plus ``feats.scp`` and ``utt2num_samples`` (raw) or ``utt2num_frames`` (fbank). Fbank dumps also get ``cmvn.ark``, global CMVN statistics over the set
+plus ``feats.scp`` and ``utt2num_samples`` (raw) or ``utt2num_frames`` (fbank), and
+``feats_type``. Fbank dumps also get ``cmvn.ark``, global CMVN statistics over the set
 (:func:`asrkit.features.load_cmvn` reads them; models use the training set's).
+:func:`load_feature` reads any ``feats.scp`` value as float32.
 
 Each worker streams one utterance at a time into its ark, keeping only the current
 recording open, so memory does not grow with the corpus. A clip that cannot be read
@@ -37,12 +39,12 @@ from tqdm import tqdm
 
 from asrkit import config as configlib
 from asrkit.audio import AudioError, Recording
-from asrkit.data import DataDir, DataDirError, read_table, write_table
+from asrkit.data import DataDir, DataDirError, check_datadir, read_table, write_table
 from asrkit.data.datadir import table_kind
 from asrkit.data.exclusions import Exclusions, TooManyExcluded
 from asrkit.data.ops import split_dir_name, split_groups
-from asrkit.launch import JobsFailed, LaunchError, submit
 from asrkit.features import CmvnStats, FbankConfig, compute_fbank, fbank_options
+from asrkit.launch import JobsFailed, LaunchError, submit
 
 log = logging.getLogger(__name__)
 
@@ -274,6 +276,9 @@ def dump(
     dd = DataDir.read(data_dir)
     if len(dd) == 0:
         raise DumpError(f"{data_dir}/utt2spk lists no utterances; nothing to dump")
+    check_datadir(dd, data_dir, no_wav=False).raise_if_failed(
+        f"{data_dir} is not a valid data dir (fix it, e.g. utils/fix_data_dir.sh, then re-run):"
+    )
     key = run_key(data_dir, cfg, nj)
     done = out / ".done"
     if done.is_file() and not force:
@@ -311,7 +316,19 @@ def dump(
     began = time.time()
     submit(cmd, log_path, argv, njobs)
     wall = time.time() - began
-    merge(dd, data_dir, out, cfg, njobs, key, finished, wall, max_bad_fraction)
+    merged = collect(out, njobs, key, finished)
+    lost = set(dd.utts) - set(merged.feats) - merged.bad.keys()
+    if lost:
+        raise DumpError(
+            f"{len(lost)} utterances of {data_dir} are neither dumped nor excluded "
+            f"(e.g. {sorted(lost)[0]}); did the input change during the dump? Re-run with --force"
+        )
+    report = merged.bad.write(out / "bad_utts.txt")
+    summary = _summary(data_dir, out, cfg, len(dd), njobs, merged, finished, wall)
+    (out / "dump_summary.txt").write_text(summary + "\n", encoding="utf-8")
+    print(summary, flush=True)
+    merged.bad.check(len(dd), max_bad_fraction, f"asrkit-dump {data_dir}", report)
+    write_result(dd, out, cfg, merged)
     shutil.rmtree(split_root, ignore_errors=True)
     done.write_text(key + "\n")
     return out
@@ -326,80 +343,69 @@ def _ranges(jobs: list[int]) -> str:
     return ",".join(str(j) for j in jobs)
 
 
-def merge(
-    dd: DataDir,
-    data_dir: Path,
-    out: Path,
-    cfg: DumpConfig,
-    njobs: int,
-    key: str,
-    resumed: list[int],
-    wall: float,
-    max_bad_fraction: float,
-) -> None:
-    """Join the jobs' outputs into the output data dir, report, and check the bad fraction."""
-    feats: dict[str, str] = {}
-    lengths: dict[str, str] = {}
-    bad = Exclusions()
-    cmvn = CmvnStats()
-    audio_seconds = run_seconds = 0.0
+@dataclass
+class Merged:
+    """What all jobs wrote, joined."""
+
+    feats: dict[str, str] = field(default_factory=dict)
+    lengths: dict[str, str] = field(default_factory=dict)
+    bad: Exclusions = field(default_factory=Exclusions)
+    cmvn: CmvnStats = field(default_factory=CmvnStats)
+    audio_seconds: float = 0.0  # everything dumped
+    run_seconds: float = 0.0  # dumped by the jobs of this run (not resumed ones)
+
+
+def collect(out: Path, njobs: int, key: str, resumed: list[int]) -> Merged:
+    merged = Merged()
     for job in range(1, njobs + 1):
         paths = JobPaths.of(out, job)
         if not _job_done(out, job, key):
-            raise DumpError(
-                f"job {job} did not finish (no {paths.done}); see {out}/log/dump.{job}.log"
-            )
-        feats.update(read_table(paths.scp))
-        lengths.update(read_table(paths.lengths))
-        bad.extend(Exclusions.read(paths.bad))
+            raise DumpError(f"job {job} did not finish (no {paths.done}); see {out}/log/dump.{job}.log")
+        merged.feats.update(read_table(paths.scp))
+        merged.lengths.update(read_table(paths.lengths))
+        merged.bad.extend(Exclusions.read(paths.bad))
         if paths.cmvn.is_file():
-            cmvn.add(CmvnStats.load(paths.cmvn))
-        stats = json.loads(paths.stats.read_text())
-        audio_seconds += stats["audio_seconds"]
+            merged.cmvn.add(CmvnStats.load(paths.cmvn))
+        seconds = json.loads(paths.stats.read_text())["audio_seconds"]
+        merged.audio_seconds += seconds
         if job not in resumed:
-            run_seconds += stats["audio_seconds"]
-    lost = set(dd.utts) - set(feats) - bad.keys()
-    if lost:
-        raise DumpError(
-            f"{len(lost)} utterances of {data_dir} are neither dumped nor excluded "
-            f"(e.g. {sorted(lost)[0]}); the input changed during the dump? Re-run with --force"
-        )
-    report = bad.write(out / "bad_utts.txt")
-    summary = _summary(dd, data_dir, out, cfg, njobs, bad, len(feats), audio_seconds,
-                       run_seconds, wall, resumed)
-    (out / "dump_summary.txt").write_text(summary + "\n", encoding="utf-8")
-    print(summary, flush=True)
-    bad.check(len(dd), max_bad_fraction, f"asrkit-dump {data_dir}", report)
+            merged.run_seconds += seconds
+    return merged
 
-    result = dd.subset(feats)
+
+def write_result(dd: DataDir, out: Path, cfg: DumpConfig, merged: Merged) -> None:
+    """The output data dir: input tables for the dumped utterances plus the features."""
+    result = dd.subset(merged.feats)
     for name in STALE_TABLES:
         result.utt_tables.pop(name, None)
     result.spk_tables.pop("cmvn.scp", None)
-    result.utt_tables["feats.scp"] = feats
-    result.utt_tables[length_table(cfg)] = lengths
+    result.utt_tables["feats.scp"] = merged.feats
+    result.utt_tables[length_table(cfg)] = merged.lengths
     result.write(out)
     (out / "feats_type").write_text(cfg.type + "\n")
     if cfg.type == "fbank":
-        cmvn.save(out / "cmvn.ark")
+        merged.cmvn.save(out / "cmvn.ark")
 
 
-def _summary(dd, data_dir, out, cfg, njobs, bad, dumped, audio_seconds, run_seconds, wall,
-             resumed) -> str:
+def _summary(data_dir: Path, out: Path, cfg: DumpConfig, total: int, njobs: int, merged: Merged,
+             resumed: list[int], wall: float) -> str:
     what = f"raw {cfg.dtype}" if cfg.type == "raw" else f"fbank {cfg.fbank.num_mel_bins} bins"
     lines = [
         f"asrkit-dump {data_dir} -> {out} ({what}, {cfg.sample_rate} Hz, {njobs} job(s))",
-        f"  utterances: {dumped} dumped of {len(dd)}, {audio_seconds / 3600:.3f} h of audio",
-        bad.summary(len(dd)),
+        f"  utterances: {len(merged.feats)} dumped of {total}, "
+        f"{merged.audio_seconds / 3600:.3f} h of audio",
+        merged.bad.summary(total),
     ]
-    if bad:
+    if merged.bad:
         lines.append(f"  bad utterances (id, reason, detail): {out / 'bad_utts.txt'}")
     if resumed:
         lines.append(f"  resumed: jobs {_ranges(resumed)} were done in an earlier run")
-    if run_seconds > 0 and wall > 0:
+    if merged.run_seconds > 0 and wall > 0:
         lines.append(
-            f"  throughput: {run_seconds / 3600 / (wall / 60):.3f} h of audio per minute "
-            f"({run_seconds / wall:.0f}x real time), {wall:.1f} s wall"
+            f"  throughput: {merged.run_seconds / 3600 / (wall / 60):.3f} h of audio per minute "
+            f"({merged.run_seconds / wall:.0f}x real time), {wall:.1f} s wall"
         )
+    lines.append(f"  logs: {out / 'log'}/dump.*.log")
     return "\n".join(lines)
 
 

@@ -170,3 +170,15 @@ def test_bad_options_give_one_line_errors(good_dir, tmp_path, args, message, cap
 def test_missing_data_dir_is_a_clear_error(tmp_path, capsys):
     assert dumpmod.main([str(tmp_path / "nope"), str(tmp_path / "dump")]) == 1
     assert "no such data directory" in capsys.readouterr().err
+
+
+def test_invalid_input_data_dir_is_named_before_any_job_runs(good_dir, tmp_path, jobs_run, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("wav.scp", "text"):
+        (data / name).write_text((good_dir / name).read_text())
+    (data / "utt2spk").write_text((good_dir / "utt2spk").read_text() + "spk9-extra spk9\n")
+    assert dumpmod.main([str(data), str(tmp_path / "dump")]) == 1
+    err = capsys.readouterr().err
+    assert f"{data} is not a valid data dir" in err and "spk9-extra" in err
+    assert jobs_run == []
