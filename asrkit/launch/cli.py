@@ -52,14 +52,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def split_options(argv: list[str]) -> tuple[list[str], list[str]]:
-    """Launcher options vs. ``[JOB=1:N] LOG COMMAND ...``: options end at the first word
-    that is not one (every launcher option takes a value), so the command keeps its own."""
-    i = 1 if argv and not argv[0].startswith("-") else 0  # the backend
-    while i < len(argv) and argv[i].startswith("-"):
-        if argv[i] in ("-h", "--help") or "=" in argv[i]:
-            i += 1
-        elif argv[i] == "--":
+    """The backend and launcher options vs. ``[JOB=1:N] LOG COMMAND ...``.
+
+    Options end at the first word after the backend that is not one (every launcher option
+    takes a value), so options after the log belong to the command.
+    """
+    i, backend_seen = 0, False
+    while i < len(argv):
+        word = argv[i]
+        if word == "--":
             return argv[:i], argv[i + 1:]
+        if not word.startswith("-"):
+            if backend_seen:
+                break
+            backend_seen = True
+            i += 1
+        elif word in ("-h", "--help") or "=" in word:
+            i += 1
         else:
             i += 2
     return argv[:i], argv[i:]

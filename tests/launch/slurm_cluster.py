@@ -146,6 +146,7 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 GresTypes=gpu
 ReturnToService=2
+SlurmdParameters=config_overrides
 MinJobAge=30
 KillWait=2
 InactiveLimit=0

@@ -122,3 +122,9 @@ def test_sigterm_stops_running_tasks_and_starts_no_more(in_tmp, check_log):
 def test_task_killed_before_its_footer_reports_the_signal(in_tmp, capsys):
     assert main(["local", "JOB=1:2", "log/k.JOB.log", "[ JOB = 1 ] || kill -9 $PPID"]) == 137
     assert "1/2 failed: JOB=2 (exit 137), see log/k.2.log" in capsys.readouterr().err
+
+
+def test_options_may_come_before_the_backend_and_end_at_the_range(in_tmp, check_log):
+    assert main(["--num-threads", "2", "local", "--max-jobs-run=1", "JOB=1:1", "l.JOB.log",
+                 "echo", "JOB"]) == 0
+    assert check_log("l.1.log", "echo 1", 0, threads=2) == ["1"]
