@@ -159,7 +159,8 @@ def cmd_spk2utt_to_utt2spk(a: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="asrkit-data", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="asrkit-data",
+                                description="Kaldi data-directory operations (utils/*.sh wrap these).")
     sub = p.add_subparsers(dest="op", required=True, metavar="<op>")
     writes = argparse.ArgumentParser(add_help=False)
     writes.add_argument("--no-spk-sort", action="store_true",
@@ -212,7 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument(f"--{name}", default="")
     s.set_defaults(func=cmd_copy)
 
-    s = sub.add_parser("speed-perturb", parents=[writes], help="perturb_data_dir_speed.sh")
+    s = sub.add_parser("speed-perturb", parents=[writes],
+                       help="speed-perturbed copy, ids prefixed sp<factor>- (perturb_data_dir_speed.sh)")
     s.add_argument("factor")
     s.add_argument("src")
     s.add_argument("dst")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import random
+import re
 import shlex
 import sys
 from collections.abc import Iterable, Sequence
@@ -22,6 +23,8 @@ from asrkit.data.tables import DataDirError, TableIssue, c_sorted
 from asrkit.data.validate import RESERVED, SEGMENT_OVERSHOOT, nonprintable
 
 log = logging.getLogger(__name__)
+
+_ARK_OFFSET = re.compile(r"\.ark:\d+$")
 
 # Tables that describe the signal itself and so are wrong after speed perturbation.
 SIGNAL_TABLES = ("feats.scp", "vad.scp", "cmvn.scp", "utt2num_frames", "utt2num_samples",
@@ -395,6 +398,9 @@ def speed_pipe(spec: str, factor: str) -> str:
     spec = spec.strip()
     if spec.endswith("|"):
         return f"{spec} {tool} - |"
+    if _ARK_OFFSET.search(spec):
+        raise DataDirError(f"wav.scp entry '{spec}' points into an ark file, which speed perturbation "
+                           "cannot read; extract the audio to files (or a 'wav-copy ... - |' pipe) first")
     return f"{tool} {shlex.quote(spec)} |"
 
 

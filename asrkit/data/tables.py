@@ -18,6 +18,7 @@ from pathlib import Path
 
 # awk's default field separators, which every Kaldi script splits on
 _KEY_VALUE = re.compile(r"([^ \t]+)(?:[ \t]+(.*?))?[ \t]*")
+_BAD_KEY_CHAR = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 class DataDirError(ValueError):
@@ -57,12 +58,12 @@ def check_key(key: str) -> str | None:
     """Why ``key`` cannot be a Kaldi id, or None when it can."""
     if not key:
         return "is empty"
-    for ch in key:
-        if ch.isspace():
-            return f"contains whitespace ({ch!r})"
-        if ord(ch) < 0x20 or ord(ch) == 0x7F:
-            return f"contains a control character ({ch!r})"
-    return None
+    bad = _BAD_KEY_CHAR.search(key)
+    if bad is None:
+        return None
+    ch = bad.group()
+    kind = "whitespace" if ch.isspace() else "a control character"
+    return f"contains {kind} ({ch!r})"
 
 
 def load_table(
@@ -116,12 +117,10 @@ def load_table(
                     "re-encode the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)",
                 )
                 continue
-            if not line.strip(" \t"):
-                problem(lineno, "", "format", "empty line; delete it")
-                continue
             m = _KEY_VALUE.fullmatch(line)
             if m is None:
-                problem(lineno, "", "format", "line starts with whitespace; ids must start the line")
+                problem(lineno, "", "format", "line starts with whitespace; ids must start the line"
+                        if line.strip(" \t") else "empty line; delete it")
                 continue
             key, value = m.group(1), m.group(2) or ""
             bad = check_key(key)

@@ -30,6 +30,7 @@ from asrkit.data.tables import DataDirError, Table, TableIssue, c_sorted, check_
 
 RESERVED_WORDS = ("<s>", "</s>", "#0")
 # What Kaldi's ``grep -w`` finds: a reserved symbol not touching [A-Za-z0-9_] on either side.
+_SPACE = re.compile(r"\s")
 RESERVED = re.compile(r"(?<![A-Za-z0-9_])(<s>|</s>|#0)(?![A-Za-z0-9_])")
 # Seconds a segment may end after reco2dur before it is an error; as asrkit.audio.MAX_OVERSHOOT
 # and Kaldi's extract-segments --max-overshoot, a segment ending within it is cut at the end.
@@ -157,7 +158,12 @@ def check_datadir(
 
 
 def nonprintable(text: str) -> tuple[int, str] | None:
-    """(column, description) of the first character a transcript must not contain."""
+    """(column, description) of the first character a transcript must not contain.
+
+    Format characters (Cf) such as ZWJ/ZWNJ, which many scripts need, are allowed.
+    """
+    if text.replace("\t", " ").isprintable():  # the common case, checked at C speed
+        return None
     for i, ch in enumerate(text):
         if ch in " \t":
             continue
@@ -356,7 +362,7 @@ class _Checker:
             self.err("wav.scp", reco, f"recording '{reco}': '~' is not expanded in wav.scp paths; "
                      "write the full path", "bad-wav")
             return
-        if any(ch.isspace() for ch in spec):
+        if _SPACE.search(spec):
             self.err("wav.scp", reco, f"recording '{reco}': '{spec}' has spaces but does not end with '|'; "
                      "a command must end with '|' and a path cannot contain spaces", "bad-wav")
             return

@@ -49,9 +49,12 @@ def test_speed_perturb_drops_signal_tables(datadir):
     assert out.utts[0] == "sp1.1-sA-000"
 
 
-def test_bad_factor_is_an_error(datadir):
+def test_bad_factor_or_ark_entry_is_an_error(datadir):
     with pytest.raises(DataDirError, match="speed factor must be a positive number"):
         ops.speed_perturb(datadir, "-1")
+    datadir.wav_scp["sA-000"] = "data/wav.ark:1234"
+    with pytest.raises(DataDirError, match="'data/wav.ark:1234' points into an ark file"):
+        ops.speed_perturb(datadir, 0.9)
 
 
 def test_perturbed_pipes_are_readable_with_scaled_length(tmp_path, audio_dir):
