@@ -33,8 +33,9 @@ Sets written (``out_dir/<set>``):
 
 Ids: speaker = 12 hex characters of the hash of ``client_id`` (stable across releases and
 locales; collisions stop the run), utterance = ``<speaker>-<clip stem>``. Metadata go to
-``utt2gender`` (m/f/other/unknown), ``utt2age``, ``utt2accent``, ``utt2lang`` and, with
-``durations=True``, ``utt2dur``.
+``utt2gender`` (m/f/other/unknown), ``utt2age``, ``utt2accent``, ``utt2lang`` and ``utt2dur``:
+from the MP3 headers with ``durations=True``, else from the release's ``clip_durations.tsv``
+where it has one (Common Voice 14 and later).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ from asrkit.corpora.common import (
     short_hash,
     write_sets,
 )
+from asrkit.data.datadir import format_seconds
 from asrkit.text.normalize import TextNormalizer
 
 log = logging.getLogger(__name__)
@@ -176,7 +178,8 @@ def prepare(
     sentences with other characters). ``check_audio``: ``none``, ``exists`` or ``read``
     (open every clip: finds unreadable and empty ones; slow on MP3). ``durations``: write
     ``utt2dur`` (opens every clip). A set with more than ``max_bad_fraction`` of its clips
-    excluded stops the run (:class:`asrkit.data.exclusions.TooManyExcluded`).
+    excluded stops the run (:class:`asrkit.data.exclusions.TooManyExcluded`). Without
+    ``durations``, ``utt2dur`` still comes from ``clip_durations.tsv`` when the release has it.
     """
     corpus_root = Path(corpus_root).resolve()
     dirs = locale_dirs(corpus_root, locales)
@@ -196,27 +199,33 @@ def prepare(
     )
     multi = len(dirs) > 1
     builders: dict[str, SetBuilder] = {}
-    pools: list[SetBuilder] = []
+    labelled: dict[str, dict[str, SetBuilder]] = {}
+    modes: dict[str, str] = {}
     split_of: dict[str, str] = {}  # client id -> own split, shared by all locales
     for loc, loc_dir in dirs.items():
-        mode = _split_mode(loc_dir, splits, split_mode)
-        log.info("Common Voice %s: %s splits %s from %s", loc, mode, ", ".join(splits), loc_dir)
-        labelled = _prepare_locale_splits(
-            loc, loc_dir, splits, mode, (dev_fraction, test_fraction), split_of, opts
+        modes[loc] = _split_mode(loc_dir, splits, split_mode)
+        log.info("Common Voice %s: %s splits %s from %s", loc, modes[loc], ", ".join(splits), loc_dir)
+        labelled[loc] = _prepare_locale_splits(
+            loc, loc_dir, splits, modes[loc], (dev_fraction, test_fraction), split_of, opts
         )
-        for split, b in labelled.items():
+        for split, b in labelled[loc].items():
             builders[f"{split}_{loc}" if multi else split] = b
-        if unlabeled:
-            eval_speakers = {
-                spk for split, b in labelled.items() if split != "train" for spk in b.utt2spk.values()
-            }
-            if mode == "speaker":
-                eval_speakers |= {opts.speakers(c) for c, s in split_of.items() if s != "train"}
-            pools.append(
-                _unlabeled_pool(
-                    loc, loc_dir, labelled, unlabeled, unlabeled_text, eval_speakers, mode == "speaker", opts
-                )
-            )
+    # A client id is one person in every locale: keep all dev/test speakers out of the pool.
+    eval_speakers = {
+        spk for sets in labelled.values() for split, b in sets.items() if split != "train"
+        for spk in b.utt2spk.values()
+    }
+    eval_speakers |= {opts.speakers(c) for c, s in split_of.items() if s != "train"}
+    pools = [
+        _unlabeled_pool(
+            loc, loc_dir, labelled[loc], unlabeled, unlabeled_text, eval_speakers, modes[loc] == "speaker", opts
+        )
+        for loc, loc_dir in dirs.items()
+        if unlabeled
+    ]
+    if not durations:
+        for i, (loc, loc_dir) in enumerate(dirs.items()):
+            _durations_from_release(loc_dir, [*labelled[loc].values(), *pools[i : i + 1]])
     if multi:
         for split in splits:
             combined = SetBuilder(split)
@@ -436,6 +445,38 @@ def _unlabeled_pool(
             eval_speakers=eval_speakers,
         )
     return pool
+
+
+def _durations_from_release(loc_dir: Path, builders: list[SetBuilder]) -> None:
+    """``utt2dur`` from the release's ``clip_durations.tsv`` (Common Voice 14 and later).
+
+    Free where it exists, unlike opening every MP3; only kept clips are looked up.
+    """
+    tsv = loc_dir / "clip_durations.tsv"
+    if not tsv.is_file():
+        return
+    header = read_header(tsv)
+    clip_col = column_index(header, tsv, ["clip", "path"])
+    ms_col = column_index(header, tsv, ["duration[ms]", "duration"])
+    wanted: dict[str, list[tuple[SetBuilder, str]]] = {}
+    for b in builders:
+        for utt, wav in b.wav_scp.items():
+            wanted.setdefault(os.path.basename(wav), []).append((b, utt))
+    found = 0
+    for row in iter_rows(tsv, num_fields=len(header)):
+        if row.line == 1 or row.problem or row.fields[clip_col] not in wanted:
+            continue
+        try:
+            seconds = float(row.fields[ms_col]) / 1000
+        except ValueError:
+            continue
+        for b, utt in wanted.pop(row.fields[clip_col]):
+            b.tables.setdefault("utt2dur", {})[utt] = format_seconds(seconds)
+            found += 1
+    if wanted:
+        log.warning("%s: no duration for %d kept clips (e.g. %s); utt2dur is left out where incomplete",
+                    tsv, len(wanted), next(iter(wanted)))
+    log.info("%s: durations of %d utterances", tsv, found)
 
 
 def _warn_shared_speakers(builders: dict[str, SetBuilder], splits: Sequence[str]) -> None:

@@ -44,6 +44,17 @@ def test_official_splits_become_valid_data_dirs_with_ids_text_and_metadata(kit, 
     assert (tmp_path / "data" / "train" / "excluded.txt").read_text() == ""
 
 
+def test_durations_come_from_clip_durations_tsv_when_the_release_has_one(kit, tmp_path):
+    loc = official_release(kit, tmp_path / "cv")
+    clips = sorted(p.name for p in (loc / "clips").iterdir())
+    kit.write_tsv(loc / "clip_durations.tsv", ["clip", "duration[ms]"], [[c, "1234"] for c in clips])
+    result = commonvoice.prepare(tmp_path / "cv", tmp_path / "data")
+    for name in ("train", "test", "unlabeled"):
+        durs = kit.assert_valid(tmp_path / "data" / name).utt_tables["utt2dur"]
+        assert set(durs.values()) == {"1.234"}
+    assert result.sets["train"].hours == pytest.approx(5 * 1.234 / 3600)
+
+
 def test_unlabeled_pool_takes_train_rest_and_other_but_never_dev_or_test_speakers(kit, tmp_path):
     official_release(kit, tmp_path / "cv")
     commonvoice.prepare(tmp_path / "cv", tmp_path / "data")
