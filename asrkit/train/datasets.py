@@ -1,7 +1,8 @@
 """Training data read lazily from a stage-2 dump directory, and the padded batch.
 
-A dump directory holds ``feats.scp`` (kaldiio ark offsets: raw waveform vectors [T] or
-fbank matrices [T, F]), the lengths in ``utt2num_samples`` (raw) or ``utt2num_frames``
+A dump directory holds ``feats.scp`` (kaldiio ark offsets: raw waveform vectors [T], float32
+or int16 WAV scaled to [-1, 1] as :func:`asrkit.dump.load_feature` reads them, or fbank
+matrices [T, F]), the lengths in ``utt2num_samples`` (raw) or ``utt2num_frames``
 (fbank), and optionally ``text``. Only the tables are read up front: bucketing needs
 lengths, never audio, and each item opens its ark at its offset when the loader asks
 for it, so the corpus is never in memory.
@@ -22,12 +23,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-import kaldiio
 import numpy as np
 import torch
 
 from asrkit.data.exclusions import Exclusions
 from asrkit.data.tables import load_table
+from asrkit.dump import load_feature
 
 TARGET_PAD = -1
 
@@ -251,7 +252,7 @@ class FeatsDataset(torch.utils.data.Dataset):
     def __getitem__(self, index: int) -> Example:
         utt, spec = self.utt_id(index), self.spec(index)
         try:
-            array = kaldiio.load_mat(spec)
+            array = load_feature(spec)
         except Exception as e:  # kaldiio raises many types for a bad offset or file
             raise DatasetError(
                 f"{self.data_dir / 'feats.scp'}: cannot read '{utt}' from {spec} "
@@ -268,7 +269,7 @@ class FeatsDataset(torch.utils.data.Dataset):
             rng = np.random.default_rng([self.seed, self.epoch, index])
             start = int(rng.integers(0, len(array) - self.max_length + 1))
             array = array[start : start + self.max_length]
-        inputs = torch.tensor(array, dtype=torch.float32)  # a copy: kaldiio's arrays are read-only
+        inputs = torch.tensor(array, dtype=torch.float32)  # a copy: kaldiio's may be read-only
         targets = None
         if self.has_targets:
             start, end = self._target_starts[index], self._target_starts[index + 1]
