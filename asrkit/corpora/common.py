@@ -272,7 +272,10 @@ class SetSummary:
             hours = "duration not computed"
         else:
             hours = f"{self.hours:.2f} h" if self.hours >= 0.1 else f"{60 * self.hours:.1f} min"
-        text = f"{self.name}: {self.utterances} utterances, {self.speakers} speakers, {hours}"
+        text = (
+            f"{self.name}: {self.utterances} utterance{'s' * (self.utterances != 1)}, "
+            f"{self.speakers} speaker{'s' * (self.speakers != 1)}, {hours}"
+        )
         for label, counts in (("excluded", self.excluded), ("filtered", self.filtered)):
             if counts:
                 parts = ", ".join(f"{reason} {n}" for reason, n in counts.items())
