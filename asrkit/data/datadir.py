@@ -189,11 +189,28 @@ class DataDir:
         return names
 
     def durations(self) -> dict[str, float] | None:
-        """Utterance durations in seconds from ``utt2dur`` or ``segments``; None when neither."""
+        """Every utterance's duration in seconds from ``utt2dur`` or ``segments``.
+
+        None when there is neither; a missing or non-numeric entry raises DataDirError.
+        """
+        where = self.path or "data dir"
         if "utt2dur" in self.utt_tables:
-            return {u: float(d) for u, d in self.utt_tables["utt2dur"].items()}
+            table, out = self.utt_tables["utt2dur"], {}
+            for utt in self.utt2spk:
+                try:
+                    out[utt] = float(table[utt])
+                except (KeyError, ValueError):
+                    raise DataDirError(
+                        f"{where}/utt2dur: no valid duration for utterance '{utt}' "
+                        f"({table.get(utt, 'missing')!r}); delete utt2dur and run utils/data/get_utt2dur.sh"
+                    ) from None
+            return out
         if self.segments is not None:
-            return {u: s.end - s.start for u, s in self.segments.items()}
+            missing = [u for u in self.utt2spk if u not in self.segments]
+            if missing:
+                raise DataDirError(f"{where}/segments: no line for utterance '{missing[0]}'; "
+                                   "run utils/fix_data_dir.sh")
+            return {u: self.segments[u].end - self.segments[u].start for u in self.utt2spk}
         return None
 
     def copy(self) -> "DataDir":

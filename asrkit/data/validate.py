@@ -71,8 +71,6 @@ class Report:
         target = self.warnings if warning else self.errors
         if n <= MAX_PER_KIND:
             target.append(problem)
-        elif n == MAX_PER_KIND + 1:
-            target.append(Problem(problem.file, None, "", f"more problems of this kind ({kind}) follow"))
 
     def summary(self, header: str | None = None) -> str:
         """``header`` (default: whether the dir is valid) and one line per problem."""

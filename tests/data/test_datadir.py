@@ -122,6 +122,9 @@ def test_durations_come_from_utt2dur_or_segments(datadir, seg_datadir):
     assert datadir.durations()["sA-000"] == 1.5
     del seg_datadir.utt_tables["utt2dur"]
     assert seg_datadir.durations()["sA-001"] == pytest.approx(1.5)
+    datadir.utt_tables["utt2dur"]["sB-000"] = "1,5"
+    with pytest.raises(DataDirError, match=r"utt2dur: no valid duration for utterance 'sB-000' \('1,5'\)"):
+        datadir.durations()
     del datadir.utt_tables["utt2dur"]
     assert datadir.durations() is None
 
