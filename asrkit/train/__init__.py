@@ -62,12 +62,14 @@ set; each with ``model``, ``model_config``, ``kind`` and everything an exact res
 last train/valid metrics, best, excluded counts); :func:`format_summary` renders it as
 Markdown for the stage's ``summary.md``.
 
-Several processes: ``--ngpu N`` on a stage CLI calls ``distributed.relaunch(module, argv,
-N)``, which re-runs the stage under ``torchrun --standalone --nproc_per_node N``; under
-SLURM, ``srun`` one task per GPU. See :mod:`asrkit.train.distributed`.
+Stage CLIs share ``--ngpu``, ``--resume/--no-resume``, ``--init-from`` and
+``--init-optimizer`` through :mod:`asrkit.train.cli`. ``--ngpu N`` (N > 1) calls
+``distributed.relaunch(module, argv, N)``, which re-runs the stage under ``torchrun
+--standalone --nproc_per_node N``; under SLURM, ``srun`` one task per GPU. See
+:mod:`asrkit.train.distributed`.
 """
 
-from asrkit.train import distributed
+from asrkit.train import cli, distributed
 from asrkit.train.checkpoint import CheckpointError
 from asrkit.train.config import DataConfig, OptimConfig, ScheduleConfig, TrainConfig
 from asrkit.train.datasets import (
@@ -92,6 +94,6 @@ __all__ = [
     "TARGET_PAD", "Batch", "BucketBatchSampler", "CheckpointError", "DataConfig", "DatasetError",
     "EmptyDatasetError", "Example", "FeatsDataset", "LRSchedule", "Meter", "OptimConfig",
     "ScheduleConfig", "StepOutput", "Task", "TrainConfig", "Trainer", "TrainingDiverged",
-    "collate", "distributed", "format_summary", "plot_curves", "read_metrics", "seed_everything",
+    "cli", "collate", "distributed", "format_summary", "plot_curves", "read_metrics", "seed_everything",
     "unwrap",
 ]

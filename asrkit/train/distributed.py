@@ -16,6 +16,7 @@ The backend is nccl on GPUs and gloo on CPU.
 
 from __future__ import annotations
 
+import atexit
 import os
 import subprocess
 import sys
@@ -123,7 +124,13 @@ def init(device_type: str) -> DistInfo:
         rank=info.rank,
         world_size=info.world_size,
     )
+    atexit.register(_shutdown)
     return info
+
+
+def _shutdown() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def enabled() -> bool:
@@ -183,7 +190,7 @@ def torchrun_argv(module: str, argv: list[str], nproc: int) -> list[str]:
     ]
 
 
-def relaunch(module: str, argv: list[str], nproc: int) -> int | None:
+def relaunch(module: str, argv: list[str], nproc: int | None) -> int | None:
     """Run ``python -m module argv`` in ``nproc`` local processes via torchrun.
 
     Returns torchrun's exit status, or None when nothing was launched (``nproc`` <= 1 or
@@ -193,6 +200,6 @@ def relaunch(module: str, argv: list[str], nproc: int) -> int | None:
         if status is not None:
             return status
     """
-    if nproc <= 1 or launched():
+    if nproc is None or nproc <= 1 or launched():
         return None
     return subprocess.run(torchrun_argv(module, argv, nproc)).returncode
