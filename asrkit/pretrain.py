@@ -1,0 +1,211 @@
+"""Stage 3: wav2vec 2.0 self-supervised pretraining (METHODS.md §1–2).
+
+::
+
+    asrkit-pretrain --config conf/pretrain_tiny.yaml \\
+        --train-data dump/raw/unlabeled --valid-data dump/raw/dev --exp-dir exp/ssl_tiny
+
+trains :class:`~asrkit.models.wav2vec2.Wav2Vec2ForPreTraining` (contrastive + diversity
+loss, Gumbel product quantizer, optional ICSL) with the shared trainer, and writes to the
+experiment directory: ``config.yaml``, checkpoints, ``log/metrics.jsonl``, tensorboard
+events, PNG curves in ``images/``, and ``summary.md`` (data hours, updates, final losses,
+perplexity, throughput, collapse verdict). ``--init-from ckpt`` starts a new phase from
+another run's weights with this config's LR schedule; a killed run resumes from
+``checkpoint_last.pt`` when started again. ``--ngpu N`` trains N processes with DDP.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from asrkit import config as configlib
+from asrkit.cli import add_common_train_args, run_cli, stage_done, write_done
+from asrkit.models import wav2vec2
+from asrkit.models.frontend import receptive_field
+from asrkit.models.objectives import PreTrainingLossConfig
+from asrkit.train import FeatsDataset, StepOutput, TrainConfig, Trainer, distributed, seed_everything
+from asrkit.train.summary import format_summary
+
+log = logging.getLogger("asrkit.pretrain")
+
+KIND = "wav2vec2_pretrain"
+
+
+@dataclass
+class CollapseConfig:
+    """When to call a run collapsed or stuck (METHODS.md §1: report both)."""
+
+    min_code_perplexity: float = 0.1  # as a fraction of G·V codes in use
+    chance_margin: float = 0.05  # contrastive loss within 5% of ln(K+1) = learned nothing
+
+
+@dataclass
+class PretrainConfig:
+    # ``size`` names a wav2vec2 size (tiny, small, base, large); any other key overrides a
+    # field of :class:`~asrkit.models.wav2vec2.Wav2Vec2Config`.
+    model: dict[str, Any] = field(default_factory=lambda: {"size": "tiny"})
+    loss: PreTrainingLossConfig = field(default_factory=PreTrainingLossConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    collapse: CollapseConfig = field(default_factory=CollapseConfig)
+
+
+def model_config(section: dict[str, Any]) -> wav2vec2.Wav2Vec2Config:
+    """A :class:`Wav2Vec2Config` from a ``model:`` section (named size + field overrides)."""
+    section = dict(section)
+    size = section.pop("size", "base")
+    if size not in wav2vec2.SIZES:
+        raise configlib.ConfigError(
+            f"model.size: unknown size '{size}'; choose one of {', '.join(wav2vec2.SIZES)}"
+        )
+    merged = {**configlib.to_dict(wav2vec2.SIZES[size]()), **section}
+    return configlib.from_dict(wav2vec2.Wav2Vec2Config, merged, "model")
+
+
+def min_input_length(cfg: wav2vec2.Wav2Vec2Config) -> int:
+    """Shortest input (samples, or fbank frames) that gives the masking room to work.
+
+    A span of M masked frames must fit with a frame to spare (fairseq's rule), so
+    utterances shorter than M + 1 frames after the front end are excluded (and reported).
+    """
+    frames = cfg.mask_time_length + 1
+    stride = math.prod(s for _, _, s in cfg.frontend_layers)
+    return receptive_field(cfg.frontend_layers) + (frames - 1) * stride
+
+
+class PretrainTask:
+    """The trainer's view of wav2vec 2.0 pretraining."""
+
+    kind = KIND
+    # Batch-level diagnostics are averaged over steps, not weighted by masked frames.
+    means = frozenset({"diversity", "icsl", "feature_pen", "code_perplexity", "prob_perplexity",
+                       "temperature"})
+
+    def __init__(self, model: wav2vec2.Wav2Vec2ForPreTraining, model_cfg: wav2vec2.Wav2Vec2Config):
+        self.model = model
+        self.model_config = model_cfg
+
+    def step(self, batch, num_updates: int) -> StepOutput:
+        out = self.model(batch.inputs, batch.lengths)
+        n = out.sample_size
+        logs = dict(out.logs)
+        # Per-frame quantities become sums so the trainer reports their mean per masked frame.
+        logs["contrastive"] *= n
+        logs["accuracy"] *= n
+        del logs["num_masked"]
+        return StepOutput(out.loss, n, logs, means=self.means)
+
+    def on_update(self, num_updates: int) -> None:
+        distributed.unwrap(self.model).set_num_updates(num_updates)
+
+
+def collapse_verdict(summary: dict[str, Any], cfg: PretrainConfig, mcfg: wav2vec2.Wav2Vec2Config) -> list[str]:
+    """Warnings for a run whose codebook collapsed or whose loss never left chance."""
+    train = summary.get("train") or {}
+    warnings = []
+    chance = math.log(cfg.loss.num_negatives + 1)
+    contrastive = train.get("contrastive")
+    if contrastive is not None and contrastive > (1 - cfg.collapse.chance_margin) * chance:
+        warnings.append(
+            f"contrastive loss {contrastive:.3f} is still at chance level ln(K+1) = {chance:.3f}: "
+            "the model learned nothing; train longer, raise the LR, or check the data"
+        )
+    codes = mcfg.num_codevector_groups * mcfg.num_codevectors_per_group
+    ppl = train.get("code_perplexity")
+    if ppl is not None and ppl < cfg.collapse.min_code_perplexity * codes:
+        warnings.append(
+            f"code perplexity {ppl:.1f} uses under {100 * cfg.collapse.min_code_perplexity:.0f}% of "
+            f"the {codes} codevectors: the quantizer collapsed; raise loss.diversity_weight or "
+            "lower the LR"
+        )
+    return warnings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="asrkit-pretrain", description=__doc__.split("\n\n")[0])
+    add_common_train_args(p)
+    return p
+
+
+def pretrain(args: argparse.Namespace) -> int:
+    exp = Path(args.exp_dir)
+    cfg = configlib.load(PretrainConfig, args.config, args.set)
+    cfg.train.device = "cuda" if args.ngpu > 0 else "cpu"  # --ngpu 0 means CPU, as in ESPnet
+    cfg.train.check()
+    mcfg = model_config(cfg.model)
+    if args.ngpu > 1 and not distributed.launched():
+        return distributed.relaunch("asrkit.pretrain", args.argv, args.ngpu) or 0
+    if stage_done(exp) and not args.force:
+        log.info("%s is finished (remove %s/.done or pass --force to train again)", exp, exp)
+        return 0
+    exp.mkdir(parents=True, exist_ok=True)
+    configlib.save(cfg, exp / "config.yaml")
+
+    seed_everything(cfg.train.seed)
+    model = wav2vec2.Wav2Vec2ForPreTraining(mcfg, cfg.loss)
+    task = PretrainTask(model, mcfg)
+    raw = mcfg.frontend == "waveform"
+    data = cfg.train.data
+    min_len = max(data.min_length, min_input_length(mcfg))
+    train = FeatsDataset(args.train_data, min_length=min_len, max_length=data.max_length,
+                         crop=data.crop, seed=cfg.train.seed)
+    valid = (FeatsDataset(args.valid_data, min_length=min_len, max_length=data.max_length,
+                          crop=data.crop, seed=cfg.train.seed) if args.valid_data else None)
+    n_params = sum(p.numel() for p in model.parameters())
+    log.info("wav2vec 2.0 (%s front end, %d layers × %d, G=%d × V=%d): %.2f M parameters",
+             mcfg.frontend, mcfg.encoder_layers, mcfg.encoder_dim, mcfg.num_codevector_groups,
+             mcfg.num_codevectors_per_group, n_params / 1e6)
+    log.info("training data %s (min length %d %s), experiment %s", args.train_data, min_len,
+             "samples" if raw else "frames", exp)
+
+    trainer = Trainer(task, cfg.train, exp, train, valid)
+    summary = trainer.fit(resume=not args.no_resume, init_from=args.init_from,
+                          init_optimizer=args.init_optimizer)
+    if not trainer.is_main:
+        return 0
+    warnings = collapse_verdict(summary, cfg, mcfg)
+    for w in warnings:
+        log.warning("COLLAPSE CHECK: %s", w)
+    write_summary(exp, summary, cfg, mcfg, n_params, train, warnings)
+    write_done(exp)
+    log.info("pretraining finished: %s (summary: %s/summary.md, curves: %s/images/)", exp, exp, exp)
+    return 0
+
+
+def write_summary(exp: Path, summary: dict[str, Any], cfg: PretrainConfig,
+                  mcfg: wav2vec2.Wav2Vec2Config, n_params: int, train: FeatsDataset,
+                  warnings: list[str]) -> None:
+    chance = math.log(cfg.loss.num_negatives + 1)
+    lines = [
+        f"# wav2vec 2.0 pretraining: {exp.name}",
+        "",
+        f"- model: {mcfg.frontend} front end, {mcfg.encoder_layers} layers × {mcfg.encoder_dim}, "
+        f"{'pre' if mcfg.layer_norm_first else 'post'}-LN, quantizer G={mcfg.num_codevector_groups} × "
+        f"V={mcfg.num_codevectors_per_group}, {n_params / 1e6:.2f} M parameters",
+        f"- loss: contrastive (K={cfg.loss.num_negatives}, κ={cfg.loss.logit_temp}, chance "
+        f"ln(K+1)={chance:.3f}) + {cfg.loss.diversity_weight}·diversity + "
+        f"{cfg.loss.feature_pen_weight}·feature penalty"
+        + (f" + {cfg.loss.icsl_weight}·ICSL" if cfg.loss.icsl_weight else ""),
+        f"- training data: {train.data_dir} ({len(train)} utterances)",
+        "",
+        "## Collapse check",
+        "",
+        *( [f"- **WARNING**: {w}" for w in warnings] or ["- ok: the loss left chance and the codebook is in use"]),
+        "",
+        format_summary(summary, title="Training"),
+        "",
+        "Curves: `images/` (PNG), `tensorboard/`; every logged value: `log/metrics.jsonl`.",
+    ]
+    (exp / "summary.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_cli(build_parser(), pretrain, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
