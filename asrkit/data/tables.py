@@ -9,12 +9,12 @@ number; a caller that wants every problem at once (the validator, ``fix``) passe
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from asrkit.fileio import atomic_open
 
 # awk's default field separators, which every Kaldi script splits on
 _KEY_VALUE = re.compile(r"([^ \t]+)(?:[ \t]+(.*?))?[ \t]*")
@@ -200,15 +200,8 @@ def write_table(path: str | Path, table: Mapping[str, str | Iterable[str]], *, s
         if "\n" in value or "\r" in value:
             raise DataDirError(f"{path}: the value of '{key}' contains a line break; remove it")
         lines.append(f"{key} {value}\n" if value else f"{key}\n")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.writelines(lines)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.writelines(lines)
     return path
 
 

@@ -119,7 +119,7 @@ if run_stage 2 && ! "${skip_data_prep}"; then
     if done_or_forced "${out}"; then log "  ${out} already dumped"; continue; fi
     # shellcheck disable=SC2086
     asrkit-dump --cmd "${train_cmd}" --nj "${nj}" --type "${feats_type}" \
-      --sample-rate "${audio_sample_rate}" ${dump_opts} "data/${s}" "${out}"
+      --sample-rate "${audio_sample_rate}" $("${force}" && echo --force) ${dump_opts} "data/${s}" "${out}"
   done
 fi
 train_dump=${dumpdir}/${feats_type}/${train_set}
@@ -135,7 +135,7 @@ if run_stage 3 && ! "${skip_train}" && [ "${#ssl_dirs[@]}" -gt 0 ]; then
       asrkit-pretrain --ngpu "${ngpu}" --config "${c}" \
         --train-data "${dumpdir}/${feats_type}/${unlabeled_set}" \
         --valid-data "${dumpdir}/${feats_type}/${valid_set}" \
-        --exp-dir "${dir}" ${pretrain_opts}
+        --exp-dir "${dir}" $("${force}" && echo --force --no-resume) ${pretrain_opts}
   done
 fi
 
@@ -149,7 +149,7 @@ if run_stage 4 && ! "${skip_train}"; then
     ${cuda_cmd} --gpu "${ngpu}" "${dir}/log/finetune.log" \
       asrkit-finetune --ngpu "${ngpu}" --config "${asr_configs[$i]}" --init "${asr_inits[$i]}" \
         --train-data "${train_dump}" --valid-data "${dumpdir}/${feats_type}/${valid_set}" \
-        --exp-dir "${dir}" ${finetune_opts}
+        --exp-dir "${dir}" $("${force}" && echo --force --no-resume) ${finetune_opts}
   done
 fi
 
