@@ -88,7 +88,8 @@ from asrkit.train.sampler import BucketBatchSampler
 from asrkit.train.schedules import LRSchedule
 from asrkit.train.summary import format_summary
 from asrkit.train.task import Task
-from asrkit.train.trainer import Trainer, TrainingDiverged, plot_curves, seed_everything
+from asrkit.train.rng import seed_everything
+from asrkit.train.trainer import Trainer, TrainingDiverged, plot_curves
 
 __all__ = [
     "TARGET_PAD", "Batch", "BucketBatchSampler", "CheckpointError", "DataConfig", "DatasetError",

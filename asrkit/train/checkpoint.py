@@ -11,15 +11,14 @@ file never breaks them. Checkpoints hold only plain types and tensors and load w
 from __future__ import annotations
 
 import os
-import random
 import re
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
+
+from asrkit.fileio import atomic_open
 
 LAST = "checkpoint_last.pt"
 BEST = "checkpoint_best.pt"
@@ -32,17 +31,8 @@ class CheckpointError(RuntimeError):
 
 def save_atomic(obj: Any, path: str | Path) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "wb", fsync=True) as f:
+        torch.save(obj, f)
     return path
 
 
@@ -89,33 +79,3 @@ def save(state: dict[str, Any], exp_dir: Path, num_updates: int, keep_last: int,
     for _, old in numbered(exp_dir)[:-keep_last]:
         old.unlink(missing_ok=True)
     return path
-
-
-def rng_state() -> dict[str, Any]:
-    """Every RNG the training loop draws from, as tensors and plain types."""
-    kind, keys, pos, has_gauss, gauss = np.random.get_state()
-    state = {
-        "python": random.getstate(),
-        "numpy": (kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss),
-        "torch": torch.get_rng_state(),
-    }
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def set_rng_state(state: dict[str, Any]) -> None:
-    random.setstate(_as_tuple(state["python"]))
-    kind, keys, pos, has_gauss, gauss = state["numpy"]
-    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
-    torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def _as_tuple(value: Any) -> Any:
-    if isinstance(value, list):
-        return tuple(_as_tuple(v) for v in value)
-    if isinstance(value, tuple):
-        return tuple(_as_tuple(v) for v in value)
-    return value

@@ -17,14 +17,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import random
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
@@ -32,6 +30,7 @@ from tqdm import tqdm
 from asrkit.config import ConfigError, to_dict
 from asrkit.data.exclusions import Exclusions, TooManyExcluded
 from asrkit.train import checkpoint, distributed
+from asrkit.train.rng import fixed_rng, rng_state, seed_everything, seed_worker, set_rng_state
 from asrkit.train.config import TrainConfig
 from asrkit.train.datasets import Batch, FeatsDataset
 from asrkit.train.logbook import TrainingLog, read_metrics
@@ -50,19 +49,6 @@ IMAGES = "images"
 
 class TrainingDiverged(RuntimeError):
     """Too many updates in a row had a non-finite loss or gradient."""
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
-def seed_worker(worker_id: int) -> None:
-    """DataLoader workers: seed python and numpy from torch's per-worker seed."""
-    seed = torch.initial_seed() % 2**32
-    random.seed(seed)
-    np.random.seed(seed)
 
 
 def plot_curves(exp_dir: str | Path) -> list[Path]:
@@ -346,7 +332,7 @@ class Trainer:
         meter = Meter()
         self.model.eval()
         try:
-            with torch.no_grad(), self._autocast():
+            with fixed_rng(self.cfg.seed + self.dist.rank), torch.no_grad(), self._autocast():
                 for batch in self._valid_loader(sharded=True):
                     meter.add(step(batch.to(self.device, non_blocking=True), self.num_updates))
             merged = Meter()
@@ -354,7 +340,7 @@ class Trainer:
                 merged.merge(part)
             values = merged.result()
             if hasattr(self.task, "validate") and self.is_main:
-                with torch.no_grad():
+                with fixed_rng(self.cfg.seed), torch.no_grad():
                     values.update(self.task.validate(self._valid_loader(sharded=False)))
         finally:
             self.model.train()
@@ -364,7 +350,7 @@ class Trainer:
     def _is_better(self, values: dict[str, float]) -> bool:
         name = getattr(self.task, "best_metric", "loss")
         if name not in values:
-            raise KeyError(
+            raise ValueError(
                 f"the task's best_metric '{name}' is not among the validation metrics "
                 f"({', '.join(sorted(values))})"
             )
@@ -381,7 +367,7 @@ class Trainer:
 
     def state_dict(self) -> dict[str, Any]:
         """Everything an exact resume needs (call on every rank: it gathers RNG states)."""
-        rng = distributed.all_gather(checkpoint.rng_state())
+        rng = distributed.all_gather(rng_state())
         model_config = self.task.model_config
         state = {
             "model": self.model.state_dict(),
@@ -453,7 +439,7 @@ class Trainer:
         self.epoch = int(state["epoch"])
         if int(state.get("world_size", 1)) == self.dist.world_size:
             self.position = int(state["position"])
-            checkpoint.set_rng_state(state["rng"][self.dist.rank])
+            set_rng_state(state["rng"][self.dist.rank])
         else:
             logger.warning(
                 "%s was written by %s processes, this run has %d: epoch %d restarts from its "

@@ -229,3 +229,30 @@ def test_fp16_overflow_lowers_the_loss_scale_instead_of_counting_bad_steps(tmp_p
         trainer.fit()
     assert trainer.bad_total == 0 and trainer.num_updates == 0
     assert not (tmp_path / "exp" / "bad_batches.txt").exists()
+
+
+class NoisyValidation:
+    """Validation that draws random numbers, as masking and negative sampling do."""
+
+    def __init__(self, task):
+        self.task = task
+
+    def __getattr__(self, name):
+        return getattr(self.task, name)
+
+    def valid_step(self, batch, num_updates):
+        out = self.task.step(batch, num_updates)
+        out.loss = out.loss + torch.rand(())
+        return out
+
+
+def test_validation_is_repeatable_and_leaves_training_unchanged(tmp_path, toy, corpus, config):
+    valid = FeatsDataset(toy.write_corpus(tmp_path / "dev", n=4, seed=3))
+    cfg = config(max_updates=6, valid_interval=2)
+    with_valid = NoisyValidation(toy.make_task(dropout=0.3))
+    trainer = Trainer(with_valid, cfg, tmp_path / "a", FeatsDataset(corpus, min_length=10), valid)
+    trainer.fit()
+    without, _ = fit(toy, tmp_path / "b", corpus, cfg, task=toy.make_task(dropout=0.3))
+    for name, value in toy.params(without.model).items():
+        assert torch.equal(value, with_valid.model.state_dict()[name]), name
+    assert trainer.validate() == trainer.validate()
