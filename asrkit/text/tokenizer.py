@@ -224,7 +224,9 @@ class SentencePieceTokenizer(Tokenizer):
 
     MODEL = "sp.model"
 
-    def __init__(self, model_file: str | Path, normalizer: TextNormalizer | None = None) -> None:
+    def __init__(
+        self, model_file: str | Path, normalizer: TextNormalizer | None = None, kind: str | None = None
+    ) -> None:
         import sentencepiece as spm
 
         super().__init__(normalizer)
@@ -241,9 +243,10 @@ class SentencePieceTokenizer(Tokenizer):
         self.unk_id = self.sp.unk_id()
         self.word_delimiter_id = None
         self._known_chars = {ch for i, t in enumerate(self.tokens) if not self.sp.is_control(i) and i != self.unk_id for ch in t} | {" "}
-        self.kind = self._model_type()
+        self.kind = kind or self._model_type()
 
     def _model_type(self) -> str:
+        """"bpe" or "unigram", read from the model file (needs protobuf)."""
         from sentencepiece import sentencepiece_model_pb2 as pb
 
         proto = pb.ModelProto()
@@ -297,7 +300,7 @@ class SentencePieceTokenizer(Tokenizer):
             )
         except RuntimeError as e:
             raise TokenizerError(f"SentencePiece training failed ({model_type}, vocab {vocab_size}): {e}") from None
-        tok = cls(prefix.with_suffix(".model"), normalizer)
+        tok = cls(prefix.with_suffix(".model"), normalizer, model_type)
         if tok.vocab_size < vocab_size:
             log.warning(
                 "SentencePiece %s: the training text supports %d pieces, fewer than the requested %d",
@@ -387,5 +390,7 @@ def load_tokenizer(directory: str | Path) -> Tokenizer:
         except TokenizerError as e:
             raise TokenizerError(f"{tokens_file}: {e}") from None
     if kind in ("unigram", "bpe"):
-        return SentencePieceTokenizer(directory / info.get("model", SentencePieceTokenizer.MODEL), norm)
+        return SentencePieceTokenizer(
+            directory / info.get("model", SentencePieceTokenizer.MODEL), norm, kind
+        )
     raise TokenizerError(f"{info_file}: unknown tokenizer kind {kind!r}; expected one of {', '.join(KINDS)}")

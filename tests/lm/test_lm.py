@@ -160,3 +160,26 @@ def test_character_lm_uses_delimiter_between_words(tmp_path):
 def test_bad_prune_thresholds_are_rejected():
     with pytest.raises(LMError, match="--prune"):
         estimate(CORPUS, order=3, prune=[1, 1, 1])
+
+
+@pytest.mark.shared_data
+def test_real_librispeech_transcripts_give_a_normalized_trigram(shared_data, tmp_path):
+    kenlm = pytest.importorskip("kenlm")
+    lines = []
+    for f in sorted((shared_data / "librispeech").rglob("*.trans.txt")):
+        lines += f.read_text(encoding="utf-8").splitlines()
+    text = tmp_path / "text"
+    text.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "lm" / "lm.arpa"
+    assert main(["--text", str(text), "--kaldi-text", "true", "--out", str(out),
+                 "--backend", "builtin"]) == 0
+    vocab = [w for w in read_arpa_vocabulary(out) if w != BOS]
+    k = kenlm.Model(str(out))
+    for context in (["THE"], ["OF", "THE"], ["ZZZ"]):
+        state = kenlm.State()
+        k.NullContextWrite(state)
+        for w in context:
+            nxt = kenlm.State()
+            k.BaseScore(state, w, nxt)
+            state = nxt
+        assert sum(10 ** k.BaseScore(state, w, kenlm.State()) for w in vocab) == pytest.approx(1.0, abs=1e-4)

@@ -118,3 +118,18 @@ def test_load_without_tokenizer_files_says_what_is_missing(tmp_path):
 def test_unknown_kind_is_rejected(tmp_path):
     with pytest.raises(TokenizerError, match="unknown tokenizer kind"):
         build_tokenizer("wordpiece", CATALAN, tmp_path)
+
+
+@pytest.mark.shared_data
+def test_real_catalan_transcripts_round_trip_after_normalization(shared_data, tmp_path):
+    import csv
+
+    tsv = shared_data / "common_voice" / "cv-corpus-6.1-2020-12-11" / "ca" / "validated.tsv"
+    with open(tsv, encoding="utf-8", newline="") as f:
+        rows = {r["path"]: r["sentence"] for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)}
+    tok = build_tokenizer("char", rows, tmp_path / "ca", normalizer="default")
+    for sentence in rows.values():
+        ids = tok.encode(sentence)
+        assert tok.unk_id not in ids
+        assert tok.decode(ids) == tok.prepare(sentence)
+    assert not tok.oov_counts
