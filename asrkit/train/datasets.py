@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from asrkit.data.exclusions import Exclusions
-from asrkit.data.tables import load_table
+from asrkit.data.tables import Table, load_table
 from asrkit.dump import load_feature
 
 TARGET_PAD = -1
@@ -155,16 +155,18 @@ class FeatsDataset(torch.utils.data.Dataset):
                 continue
             ids = None
             if texts is not None:
-                if utt not in texts:
-                    self.exclusions.add(utt, "no-text", f"{where}: not in {self.data_dir / 'text'}")
+                if utt not in texts.values:
+                    self.exclusions.add(utt, "no-text", f"{where}: not in {texts.path}")
                     continue
+                text_where = f"{texts.path}:{texts.lines[utt]}"
                 try:
-                    ids = np.asarray(list(text_to_ids(texts[utt])), dtype=np.int64)
+                    ids = np.asarray(list(text_to_ids(texts.values[utt])), dtype=np.int64)
                 except (ValueError, KeyError) as e:
-                    self.exclusions.add(utt, "untokenizable", f"{self.data_dir / 'text'}: {e}")
+                    reason = e.args[0] if isinstance(e, KeyError) and e.args else e  # no repr quotes
+                    self.exclusions.add(utt, "untokenizable", f"{text_where}: {reason}")
                     continue
                 if ids.size == 0:
-                    self.exclusions.add(utt, "empty-target", f"{self.data_dir / 'text'}: no tokens")
+                    self.exclusions.add(utt, "empty-target", f"{text_where}: no tokens")
                     continue
             if length < max(min_length, 1):
                 self.exclusions.add(
@@ -225,11 +227,11 @@ class FeatsDataset(torch.utils.data.Dataset):
             "needs lengths to batch without opening the arks: re-run stage 2 (asrkit-dump)"
         )
 
-    def _read_text(self) -> dict[str, str]:
+    def _read_text(self) -> Table:
         path = self.data_dir / "text"
         if not path.is_file():
             raise DatasetError(f"{path}: no such file; targets need the transcripts of {self.name}")
-        return load_table(path, allow_empty_value=True).values
+        return load_table(path, allow_empty_value=True)
 
     def __len__(self) -> int:
         return len(self._utt_ids)
