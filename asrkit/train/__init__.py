@@ -15,7 +15,9 @@ hands it to :class:`Trainer` with its datasets::
         def step(self, batch, num_updates):         # batch: Batch(inputs [B,T(,F)], lengths [B],
             res = self.model(batch.inputs, batch.lengths)   # utt_ids, targets, target_lengths)
             return StepOutput(res.loss, res.sample_size, res.logs,
-                              means=frozenset({"temperature", "code_perplexity"}))
+                              item_means=frozenset({"contrastive", "accuracy"}),  # per frame
+                              means=frozenset({"temperature", "code_perplexity"}),  # per step
+                              totals=frozenset({"num_masked"}))
 
         def on_update(self, num_updates):           # optional hook
             self.model.set_num_updates(num_updates)
@@ -33,8 +35,8 @@ The contract (see :mod:`asrkit.train.task`):
 
 - ``step(batch, num_updates) -> StepOutput(loss, sample_size, logs, means, totals)``:
   ``loss`` is the SUM over the batch's items, ``sample_size`` their number. Logs are sums
-  reported per item unless named in ``means`` (averaged over steps) or ``totals`` (summed);
-  see :mod:`asrkit.train.metrics`. The trainer scales gradients by
+  reported per item unless named in ``item_means`` (the step's own per-item mean),
+  ``means`` (averaged over steps) or ``totals`` (summed); see :mod:`asrkit.train.metrics`. The trainer scales gradients by
   ``world_size / Σ sample_size`` over micro-batches and ranks.
 - optional: ``valid_step`` (default: ``step`` in eval mode without gradients), ``validate(loader)
   -> dict`` (extra metrics such as WER, run on rank 0 over the whole validation set),

@@ -5,6 +5,8 @@ A log is one of three kinds, chosen by the task per name:
 - per item (the default): the step reports a *sum* over its items (e.g. summed loss parts,
   number of correct predictions); the interval reports Σ value / Σ sample_size, so a mean
   over items that does not depend on how items were split into batches or ranks;
+- ``item_means``: the step reports its own mean over items (a model that logs
+  per-frame averages); it is weighted by the step's sample_size, then as above;
 - ``means``: a per-step quantity (Gumbel temperature, codebook perplexity); the interval
   reports the plain average over steps;
 - ``totals``: counts (frames, tokens); the interval reports the plain sum.
@@ -28,6 +30,7 @@ class StepOutput:
     logs: Mapping[str, float | torch.Tensor] = field(default_factory=dict)
     means: frozenset[str] = frozenset()
     totals: frozenset[str] = frozenset()
+    item_means: frozenset[str] = frozenset()
 
     def kind(self, name: str) -> str:
         if name in self.means:
@@ -55,7 +58,10 @@ class Meter:
         self.sample_size += float(out.sample_size)
         self._add("loss", _float(out.loss) if loss is None else loss, "item")
         for name, value in out.logs.items():
-            self._add(name, _float(value), out.kind(name))
+            value = _float(value)
+            if name in out.item_means:
+                value *= float(out.sample_size)
+            self._add(name, value, out.kind(name))
 
     def add_mean(self, name: str, value: float) -> None:
         self._add(name, value, "mean")

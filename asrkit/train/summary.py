@@ -28,9 +28,9 @@ def format_summary(summary: dict[str, Any], title: str = "Training") -> str:
         f"{_num(summary['audio_s_per_s'])} audio s/s |",
         f"| audio seen | {summary['audio_hours_seen']:.2f} h |",
         f"| utterances | {summary['train_utterances']} train, {summary['valid_utterances']} valid |",
-        f"| excluded | {summary['excluded']} "
+        f"| excluded | {summary['excluded']}"
         + (
-            "(" + ", ".join(f"{k}: {v}" for k, v in summary["excluded_by_reason"].items()) + ")"
+            " (" + ", ".join(f"{k}: {v}" for k, v in summary["excluded_by_reason"].items()) + ")"
             if summary["excluded"]
             else ""
         )
