@@ -256,3 +256,13 @@ def test_validation_is_repeatable_and_leaves_training_unchanged(tmp_path, toy, c
     for name, value in toy.params(without.model).items():
         assert torch.equal(value, with_valid.model.state_dict()[name]), name
     assert trainer.validate() == trainer.validate()
+
+
+def test_max_epochs_stops_at_the_end_of_an_epoch(tmp_path, toy, corpus, config):
+    cfg = config(max_updates=1000, max_epochs=2, accum_grad=2)
+    data = FeatsDataset(corpus, min_length=10)
+    _, summary = fit(toy, tmp_path / "exp", corpus, cfg)
+    per_epoch = len(Trainer(toy.make_task(), cfg, tmp_path / "x", data).sampler.batches(0))
+    assert summary["stopped"] == "max_epochs=2" and summary["epochs"] == 2.0
+    assert summary["updates"] == per_epoch  # two epochs of batches, two batches per update
+    assert ckpt.load(tmp_path / "exp" / ckpt.LAST)["num_updates"] == summary["updates"]
