@@ -58,17 +58,13 @@ def write_done(directory: str | Path) -> None:
 
 def add_common_train_args(p: argparse.ArgumentParser) -> None:
     """Options shared by the training stages (pretrain, finetune)."""
+    from asrkit.train.cli import add_train_arguments
+
     p.add_argument("--config", help="YAML config (see conf/)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value, e.g. --set train.optim.lr=1e-4 (repeatable)")
     p.add_argument("--train-data", required=True, help="dumped training data dir (stage 2 output)")
     p.add_argument("--valid-data", help="dumped validation data dir")
     p.add_argument("--exp-dir", required=True, help="experiment directory")
-    p.add_argument("--ngpu", type=int, default=0,
-                   help="GPUs (processes); more than 1 runs DDP through torchrun")
-    p.add_argument("--init-from", help="start a new phase from this checkpoint's weights")
-    p.add_argument("--init-optimizer", action="store_true",
-                   help="with --init-from: also take the optimizer state")
-    p.add_argument("--no-resume", action="store_true",
-                   help="ignore checkpoint_last.pt in the experiment directory")
     p.add_argument("--force", action="store_true", help="train even when the stage is marked done")
+    add_train_arguments(p)

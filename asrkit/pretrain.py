@@ -29,6 +29,7 @@ from asrkit.models import wav2vec2
 from asrkit.models.frontend import receptive_field
 from asrkit.models.objectives import PreTrainingLossConfig
 from asrkit.train import FeatsDataset, StepOutput, TrainConfig, Trainer, distributed, seed_everything
+from asrkit.train.cli import device_for, fit_arguments
 from asrkit.train.summary import format_summary
 
 log = logging.getLogger("asrkit.pretrain")
@@ -134,11 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
 def pretrain(args: argparse.Namespace) -> int:
     exp = Path(args.exp_dir)
     cfg = configlib.load(PretrainConfig, args.config, args.set)
-    cfg.train.device = "cuda" if args.ngpu > 0 else "cpu"  # --ngpu 0 means CPU, as in ESPnet
+    cfg.train.device = device_for(args.ngpu)
     cfg.train.check()
     mcfg = model_config(cfg.model)
-    if args.ngpu > 1 and not distributed.launched():
-        return distributed.relaunch("asrkit.pretrain", args.argv, args.ngpu) or 0
+    status = distributed.relaunch("asrkit.pretrain", args.argv, args.ngpu or 0)
+    if status is not None:
+        return status
     if stage_done(exp) and not args.force:
         log.info("%s is finished (remove %s/.done or pass --force to train again)", exp, exp)
         return 0
@@ -163,8 +165,7 @@ def pretrain(args: argparse.Namespace) -> int:
              "samples" if raw else "frames", exp)
 
     trainer = Trainer(task, cfg.train, exp, train, valid)
-    summary = trainer.fit(resume=not args.no_resume, init_from=args.init_from,
-                          init_optimizer=args.init_optimizer)
+    summary = trainer.fit(**fit_arguments(args))
     if not trainer.is_main:
         return 0
     warnings = collapse_verdict(summary, cfg, mcfg)

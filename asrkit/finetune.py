@@ -1,0 +1,456 @@
+"""Stage 4: CTC fine-tuning (METHODS.md §3, §5, §6).
+
+::
+
+    asrkit-finetune --config conf/finetune_tiny.yaml --init exp/ssl_tiny/checkpoint_best.pt \\
+        --train-data dump/raw/train --valid-data dump/raw/dev --exp-dir exp/asr_tiny
+
+``--init`` says where the encoder starts:
+
+* a stage-3 checkpoint (``exp/ssl_x/checkpoint_best.pt``) or any asrkit checkpoint;
+* a Hugging Face wav2vec 2.0 directory (``config.json`` + weights) or a fairseq ``.pt``
+  — cross-lingual transfer, e.g. from XLSR-53 or an English or Spanish model;
+* ``none``: random initialisation of ``model.size`` (the no-pretraining baseline), or the
+  fbank Conformer when ``model.encoder: conformer``.
+
+fairseq-style fine-tuning: the feature encoder stays frozen, the Transformer is frozen for
+the first ``finetune.freeze_encoder_updates`` updates, time and channel masks on the latent
+features, layerdrop, a tri-stage LR, ``zero_infinity`` CTC. Validation WER/CER (greedy)
+every ``train.valid_interval`` updates keeps the best checkpoint, stops early after
+``finetune.patience`` validations without improvement, and the best ``finetune.average_best``
+checkpoints are averaged into ``model.pt``, the model stage 5 decodes with. With
+``model.rvq.num_levels`` > 0 a residual vector quantizer sits between encoder and head.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import jiwer
+import torch
+import torch.nn.functional as F
+
+from asrkit import config as configlib
+from asrkit.cli import add_common_train_args, run_cli, stage_done, write_done
+from asrkit.data import DataDir
+from asrkit.decoding import greedy_search
+from asrkit.models import CheckpointError
+from asrkit.models import load as load_checkpoint
+from asrkit.models import save as save_checkpoint
+from asrkit.models.conformer import ConformerConfig
+from asrkit.models.ctc import KIND, CTCConfig, CTCModel
+from asrkit.models.rvq import RVQConfig
+from asrkit.models.wav2vec2 import SIZES, Wav2Vec2Config, Wav2Vec2Model
+from asrkit.results import MODEL_INFO
+from asrkit.text.normalize import TextNormalizer
+from asrkit.text.tokenizer import Tokenizer, build_tokenizer, load_tokenizer
+from asrkit.train import FeatsDataset, StepOutput, TrainConfig, Trainer, distributed, seed_everything
+from asrkit.train.cli import device_for, fit_arguments
+from asrkit.train.summary import format_summary
+
+log = logging.getLogger("asrkit.finetune")
+
+MODEL_FILE = "model.pt"
+TOKENIZER_DIR = "tokenizer"
+
+
+@dataclass
+class ModelConfig:
+    encoder: Literal["wav2vec2", "conformer"] = "wav2vec2"
+    size: str = "tiny"  # wav2vec2 size when --init none
+    # Wav2Vec2Config fields to set, on top of the size's or the init checkpoint's config:
+    # fine-tuning masking (mask_time_prob, mask_channel_prob, ...), dropouts, layerdrop.
+    wav2vec2: dict[str, Any] = field(default_factory=dict)
+    conformer: ConformerConfig = field(default_factory=ConformerConfig)
+    rvq: RVQConfig = field(default_factory=lambda: RVQConfig(num_levels=0))
+    final_dropout: float = 0.0
+
+
+@dataclass
+class TokenizerConfig:
+    kind: Literal["char", "unigram", "bpe"] = "char"
+    vocab_size: int = 256  # SentencePiece only
+    normalizer: str = "default"  # preset of asrkit.text.normalize.TextNormalizer
+
+
+@dataclass
+class FinetuneOptions:
+    freeze_feature_encoder: bool = True
+    freeze_encoder_updates: int = 0  # Transformer frozen (only head/RVQ train) for this long
+    zero_infinity: bool = True  # CTC: ignore impossible alignments instead of inf loss
+    patience: int | None = None  # stop after this many validations without a better WER
+    average_best: int = 1  # average the best K validated checkpoints into model.pt
+    valid_metric: Literal["wer", "cer", "loss"] = "wer"
+
+
+@dataclass
+class FinetuneConfig:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
+    finetune: FinetuneOptions = field(default_factory=FinetuneOptions)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+# ------------------------------------------------------------------------------- the encoder
+
+
+def _with_overrides(cfg: Wav2Vec2Config, overrides: dict[str, Any]) -> Wav2Vec2Config:
+    data = {**configlib.to_dict(cfg), **overrides}
+    return configlib.from_dict(Wav2Vec2Config, data, "model.wav2vec2")
+
+
+def load_encoder(init: str, mcfg: ModelConfig) -> tuple[Wav2Vec2Model | None, Wav2Vec2Config | None, str]:
+    """The initial encoder for ``--init`` and a description of where it came from.
+
+    Returns ``(None, None, ...)`` for ``none`` (built later from the config).
+    """
+    if init in ("", "none"):
+        return None, None, "random initialisation"
+    path = Path(init)
+    if path.is_dir() and (path / "config.json").is_file():
+        from asrkit.models.hf import load_hf
+
+        imported = load_hf(path)
+        encoder, desc = _encoder_of(imported.model), f"Hugging Face checkpoint {path}"
+    elif path.is_dir():
+        candidates = [path / MODEL_FILE, path / "checkpoint_best.pt", path / "checkpoint_last.pt"]
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            raise CheckpointError(
+                f"--init {path}: neither a Hugging Face directory (config.json) nor an experiment "
+                f"directory with {', '.join(c.name for c in candidates)}"
+            )
+        return load_encoder(str(found), mcfg)
+    elif path.is_file():
+        encoder, desc = _encoder_from_file(path)
+    else:
+        raise CheckpointError(f"--init {init}: no such file or directory (or 'none' for random init)")
+    # Fine-tuning settings (masking, dropout, layerdrop) replace the pretraining ones;
+    # architecture fields that differ make the weights not fit, which load_state_dict names.
+    cfg = _with_overrides(encoder.cfg, mcfg.wav2vec2)
+    fresh = Wav2Vec2Model(cfg)
+    result = fresh.load_state_dict(encoder.state_dict(), strict=False)
+    if result.missing_keys or result.unexpected_keys:
+        raise CheckpointError(
+            f"--init {init}: model.wav2vec2 overrides change the architecture; weights do not fit: "
+            f"missing {result.missing_keys[:8]}, unexpected {result.unexpected_keys[:8]}"
+        )
+    return fresh, cfg, desc
+
+
+def _encoder_of(model: torch.nn.Module) -> Wav2Vec2Model:
+    if isinstance(model, Wav2Vec2Model):
+        return model
+    if hasattr(model, "wav2vec2"):  # Wav2Vec2ForPreTraining
+        return model.wav2vec2
+    if isinstance(model, CTCModel) and isinstance(model.encoder, Wav2Vec2Model):
+        return model.encoder
+    raise CheckpointError(f"cannot take a wav2vec 2.0 encoder from a {type(model).__name__}")
+
+
+def _encoder_from_file(path: Path) -> tuple[Wav2Vec2Model, str]:
+    try:
+        model, ckpt = load_checkpoint(path)
+        return _encoder_of(model), f"asrkit checkpoint {path} ({ckpt['kind']})"
+    except CheckpointError as asrkit_error:
+        if "not an asrkit checkpoint" not in str(asrkit_error):
+            raise
+    from asrkit.models.fairseq import load_fairseq
+
+    return _encoder_of(load_fairseq(path).model), f"fairseq checkpoint {path}"
+
+
+def build_model(init: str, cfg: FinetuneConfig, vocab_size: int,
+                cmvn: tuple[torch.Tensor, torch.Tensor] | None) -> tuple[CTCModel, str]:
+    mcfg = cfg.model
+    if mcfg.encoder == "conformer":
+        if init not in ("", "none"):
+            raise configlib.ConfigError("model.encoder: conformer trains from scratch; use --init none")
+        ctc_cfg = CTCConfig(vocab_size, "conformer", conformer=mcfg.conformer, rvq=mcfg.rvq,
+                            final_dropout=mcfg.final_dropout)
+        return CTCModel(ctc_cfg, cmvn), "random initialisation (fbank Conformer)"
+    encoder, w2v_cfg, desc = load_encoder(init, mcfg)
+    if w2v_cfg is None:
+        if mcfg.size not in SIZES:
+            raise configlib.ConfigError(f"model.size: unknown size '{mcfg.size}'; choose one of {', '.join(SIZES)}")
+        w2v_cfg = _with_overrides(SIZES[mcfg.size](), mcfg.wav2vec2)
+    model = CTCModel(CTCConfig(vocab_size, "wav2vec2", wav2vec2=w2v_cfg, rvq=mcfg.rvq,
+                               final_dropout=mcfg.final_dropout))
+    if encoder is not None:
+        model.encoder.load_state_dict(encoder.state_dict())
+    if cfg.finetune.freeze_feature_encoder:
+        model.encoder.freeze_feature_encoder()
+    return model, desc
+
+
+# ---------------------------------------------------------------------------------- the task
+
+
+class CTCTask:
+    """CTC loss per target token (+ RVQ commitment), validation by greedy WER/CER."""
+
+    kind = KIND
+    lower_is_better = True
+
+    def __init__(self, model: CTCModel, cfg: FinetuneConfig, tokenizer: Tokenizer):
+        self.model = model
+        self.model_config = model.cfg
+        self.cfg = cfg
+        self.tokenizer = tokenizer
+        self.best_metric = cfg.finetune.valid_metric
+        self.normalizer = TextNormalizer.from_spec(cfg.tokenizer.normalizer)
+        self.encoder_frozen = False
+
+    def on_update(self, num_updates: int) -> None:
+        frozen = num_updates < self.cfg.finetune.freeze_encoder_updates
+        if frozen != self.encoder_frozen:
+            log.info("update %d: Transformer %s", num_updates, "frozen" if frozen else "now trained")
+        self.encoder_frozen = frozen
+
+    def step(self, batch, num_updates: int) -> StepOutput:
+        bare = distributed.unwrap(self.model)
+        if self.encoder_frozen:
+            with torch.no_grad():
+                hidden, hidden_lengths = bare.encode(batch.inputs, batch.lengths, mask=True)
+            out = self.model(batch.inputs, batch.lengths, hidden=hidden, hidden_lengths=hidden_lengths)
+        else:
+            out = self.model(batch.inputs, batch.lengths, mask=True)
+        targets, target_lengths = batch.targets, batch.target_lengths
+        ctc = F.ctc_loss(out.log_probs.transpose(0, 1), targets, out.lengths, target_lengths,
+                         blank=self.tokenizer.blank_id, reduction="sum",
+                         zero_infinity=self.cfg.finetune.zero_infinity)
+        ntokens = int(target_lengths.sum())
+        loss = ctc
+        logs: dict[str, float] = {"ctc": float(ctc.detach())}
+        means = set()
+        if out.rvq is not None:
+            commit = self.cfg.model.rvq.commitment_weight * out.rvq.commitment_loss
+            if not self.cfg.model.rvq.ema:
+                commit = commit + self.cfg.model.rvq.codebook_weight * out.rvq.codebook_loss
+            loss = loss + ntokens * commit
+            logs["rvq_commit"] = float(out.rvq.commitment_loss.detach()) * ntokens
+            for level, ppl in enumerate(out.rvq.perplexity, 1):
+                logs[f"rvq_ppl_{level}"] = ppl
+                means.add(f"rvq_ppl_{level}")
+        return StepOutput(loss, ntokens, logs, means=frozenset(means))
+
+    @torch.no_grad()
+    def validate(self, loader) -> dict[str, float]:
+        """Greedy decoding of the whole validation set: WER and CER on normalized text."""
+        model = distributed.unwrap(self.model)
+        was_training = model.training
+        model.eval()
+        refs, hyps = [], []
+        device = next(model.parameters()).device
+        for batch in loader:
+            out = model(batch.inputs.to(device), batch.lengths.to(device))
+            best, _ = greedy_search(out.log_probs, out.lengths, self.tokenizer.blank_id)
+            for ids, tgt, n in zip(best, batch.targets, batch.target_lengths):
+                refs.append(self.tokenizer.decode(tgt[: int(n)].tolist()))
+                hyps.append(self.tokenizer.decode(ids))
+        model.train(was_training)
+        return error_rates(refs, hyps, self.normalizer)
+
+    def extra_state(self) -> dict[str, Any]:
+        return {"tokenizer": self.tokenizer.to_info()}
+
+
+def error_rates(refs: list[str], hyps: list[str], normalizer: TextNormalizer) -> dict[str, float]:
+    pairs = [(normalizer(r), normalizer(h)) for r, h in zip(refs, hyps)]
+    pairs = [(r, h) for r, h in pairs if r.strip()]
+    if not pairs:
+        return {"wer": math.nan, "cer": math.nan}
+    r, h = [p[0] for p in pairs], [p[1] for p in pairs]
+    words = jiwer.process_words(r, h)
+    chars = jiwer.process_characters(r, h)
+    return {"wer": float(words.wer), "cer": float(chars.cer)}
+
+
+# ----------------------------------------------------------------------------- the stage
+
+
+def ctc_min_frames(ids: list[int]) -> int:
+    """Frames a CTC alignment of ``ids`` needs: one per token plus a blank between repeats."""
+    return len(ids) + sum(1 for a, b in zip(ids, ids[1:]) if a == b)
+
+
+def make_tokenizer(cfg: FinetuneConfig, train_data: Path, exp: Path) -> Tokenizer:
+    tok_dir = exp / TOKENIZER_DIR
+    if (tok_dir / "tokenizer.json").is_file():
+        return load_tokenizer(tok_dir)
+    texts = DataDir.read(train_data).text
+    if not texts:
+        raise ValueError(f"{train_data}: no text file; fine-tuning needs transcripts")
+    tok = build_tokenizer(cfg.tokenizer.kind, texts, tok_dir, normalizer=cfg.tokenizer.normalizer,
+                          vocab_size=cfg.tokenizer.vocab_size)
+    log.info("tokenizer: %s, %d tokens, saved in %s", cfg.tokenizer.kind, tok.vocab_size, tok_dir)
+    return tok
+
+
+def _cmvn(train_data: Path) -> tuple[torch.Tensor, torch.Tensor] | None:
+    stats = train_data / "cmvn.ark"
+    if not stats.is_file():
+        return None
+    from asrkit.features import load_cmvn
+
+    mean, std = load_cmvn(stats)
+    return torch.as_tensor(mean, dtype=torch.float32), torch.as_tensor(std, dtype=torch.float32)
+
+
+def _dataset(path: str, model: CTCModel, tok: Tokenizer, cfg: FinetuneConfig) -> FeatsDataset:
+    data = cfg.train.data
+
+    def keep(utt: str, length: int, ids) -> str | None:
+        if ids is not None and len(ids) == 0:
+            return "empty-transcript"
+        frames = int(model.output_lengths(torch.tensor([length]))[0])
+        if ids is not None and frames < ctc_min_frames(list(ids)):
+            return f"target-longer-than-frames ({len(ids)} tokens, {frames} frames)"
+        return None
+
+    return FeatsDataset(path, min_length=max(data.min_length, model.min_input_length),
+                        max_length=data.max_length, crop=False, text_to_ids=tok.encode, keep=keep,
+                        seed=cfg.train.seed)
+
+
+def average_checkpoints(paths: list[Path]) -> dict[str, torch.Tensor]:
+    """Element-wise mean of the models in ``paths`` (integer buffers from the first)."""
+    states = [torch.load(p, map_location="cpu", weights_only=True)["model"] for p in paths]
+    avg = {}
+    for key, value in states[0].items():
+        if value.is_floating_point():
+            avg[key] = sum(s[key].double() for s in states).div(len(states)).to(value.dtype)
+        else:
+            avg[key] = value
+    return avg
+
+
+def best_checkpoints(exp: Path, metric: str, k: int) -> list[tuple[int, float, Path]]:
+    """The ``k`` best validated checkpoints still on disk, as (updates, value, path)."""
+    scores: dict[int, float] = {}
+    metrics = exp / "log" / "metrics.jsonl"
+    if metrics.is_file():
+        for line in metrics.read_text().splitlines():
+            rec = json.loads(line)
+            if rec.get("split") == "valid" and metric in rec.get("values", rec):
+                values = rec.get("values", rec)
+                scores[int(rec.get("updates", rec.get("num_updates", -1)))] = float(values[metric])
+    found = []
+    for updates, value in scores.items():
+        p = exp / f"checkpoint_{updates}.pt"
+        if p.is_file() and math.isfinite(value):
+            found.append((updates, value, p))
+    return sorted(found, key=lambda x: x[1])[:k]
+
+
+def write_final_model(exp: Path, task: CTCTask, cfg: FinetuneConfig) -> tuple[Path, str]:
+    """``model.pt``: the average of the best K checkpoints, or the best one."""
+    best = best_checkpoints(exp, cfg.finetune.valid_metric, cfg.finetune.average_best)
+    model = distributed.unwrap(task.model)
+    if cfg.finetune.average_best > 1 and len(best) > 1:
+        model.load_state_dict(average_checkpoints([p for _, _, p in best]))
+        how = "average of " + ", ".join(f"{p.name} ({cfg.finetune.valid_metric} {v:.4f})" for _, v, p in best)
+    else:
+        src = exp / "checkpoint_best.pt"
+        if not src.is_file():
+            src = exp / "checkpoint_last.pt"
+        model.load_state_dict(torch.load(src, map_location="cpu", weights_only=True)["model"])
+        how = src.name
+    path = save_checkpoint(exp / MODEL_FILE, model, KIND, tokenizer=task.tokenizer.to_info(), source=how)
+    return path, how
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="asrkit-finetune", description=__doc__.split("\n\n")[0])
+    add_common_train_args(p)
+    p.add_argument("--init", default="none",
+                   help="stage-3 checkpoint, HF model dir, fairseq .pt, or 'none' (random init)")
+    return p
+
+
+def finetune(args: argparse.Namespace) -> int:
+    exp = Path(args.exp_dir)
+    cfg = configlib.load(FinetuneConfig, args.config, args.set)
+    cfg.train.device = device_for(args.ngpu)
+    if cfg.finetune.freeze_encoder_updates > 0 or cfg.model.wav2vec2.get("layerdrop", 0) > 0:
+        cfg.train.find_unused_parameters = True
+    cfg.train.check()
+    status = distributed.relaunch("asrkit.finetune", args.argv, args.ngpu or 0)
+    if status is not None:
+        return status
+    if stage_done(exp) and not args.force:
+        log.info("%s is finished (remove %s/.done or pass --force to train again)", exp, exp)
+        return 0
+    exp.mkdir(parents=True, exist_ok=True)
+    configlib.save(cfg, exp / "config.yaml")
+
+    seed_everything(cfg.train.seed)
+    tok = make_tokenizer(cfg, Path(args.train_data), exp)
+    model, init_desc = build_model(args.init, cfg, tok.vocab_size, _cmvn(Path(args.train_data)))
+    task = CTCTask(model, cfg, tok)
+    train = _dataset(args.train_data, model, tok, cfg)
+    valid = _dataset(args.valid_data, model, tok, cfg) if args.valid_data else None
+    if tok.oov_counts:
+        log.warning("characters outside the vocabulary mapped to <unk>: %s",
+                    ", ".join(f"{c!r}×{n}" for c, n in sorted(tok.oov_counts.items(), key=lambda x: -x[1])))
+    n_params = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    log.info("CTC model: %s encoder from %s, RVQ levels %d, vocabulary %d, %.2f M parameters "
+             "(%.2f M trained)", cfg.model.encoder, init_desc, cfg.model.rvq.num_levels,
+             tok.vocab_size, n_params / 1e6, trainable / 1e6)
+
+    trainer = Trainer(task, cfg.train, exp, train, valid)
+    summary = trainer.fit(**fit_arguments(args))
+    if not trainer.is_main:
+        return 0
+    model_path, how = write_final_model(exp, task, cfg)
+    info = {
+        "model": describe(cfg, model),
+        "init": args.init,
+        "config": args.config,
+        "updates": summary.get("updates"),
+        "params": n_params,
+        "tokenizer": f"{cfg.tokenizer.kind} ({tok.vocab_size})",
+        "decode_model": f"{model_path.name} = {how}",
+    }
+    (exp / MODEL_INFO).write_text(json.dumps(info, indent=2) + "\n")
+    write_summary(exp, summary, info, train)
+    write_done(exp)
+    log.info("fine-tuning finished: %s (model: %s, summary: %s/summary.md)", exp, model_path, exp)
+    return 0
+
+
+def describe(cfg: FinetuneConfig, model: CTCModel) -> str:
+    if cfg.model.encoder == "conformer":
+        c = model.cfg.conformer
+        text = f"fbank Conformer {c.num_layers}×{c.dim}"
+    else:
+        w = model.cfg.wav2vec2
+        text = f"wav2vec2 {w.encoder_layers}×{w.encoder_dim}"
+    if cfg.model.rvq.num_levels:
+        text += f" + RVQ L={cfg.model.rvq.num_levels}×{cfg.model.rvq.codebook_size}"
+    return text + " + CTC"
+
+
+def write_summary(exp: Path, summary: dict[str, Any], info: dict[str, Any], train: FeatsDataset) -> None:
+    lines = [f"# CTC fine-tuning: {exp.name}", ""]
+    lines += [f"- {k}: {v}" for k, v in info.items()]
+    lines += [f"- training data: {train.data_dir} ({len(train)} utterances)", "",
+              format_summary(summary, title="Training"), "",
+              "Curves: `images/` (PNG: ctc, wer, cer, lr, ...), `tensorboard/`; every logged value: "
+              "`log/metrics.jsonl`."]
+    (exp / "summary.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_cli(build_parser(), finetune, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
