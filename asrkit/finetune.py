@@ -184,6 +184,12 @@ def build_model(init: str, cfg: FinetuneConfig, vocab_size: int,
                                final_dropout=mcfg.final_dropout))
     if encoder is not None:
         model.encoder.load_state_dict(encoder.state_dict())
+    elif cfg.finetune.freeze_feature_encoder or cfg.finetune.freeze_encoder_updates:
+        # Frozen random weights would only add noise: a model trained from scratch trains all.
+        log.info("random initialisation: the feature encoder and Transformer are trained from "
+                 "the start (finetune.freeze_* settings apply to pretrained encoders only)")
+        cfg.finetune.freeze_feature_encoder = False
+        cfg.finetune.freeze_encoder_updates = 0
     if cfg.finetune.freeze_feature_encoder:
         model.encoder.freeze_feature_encoder()
     return model, desc

@@ -52,8 +52,9 @@ finetune_opts=
 init=ssl              # ssl (stage-3 result) | none (random init) | path to a HF dir or fairseq .pt
 
 # Stage 5: LM and decoding
-use_lm=false          # train a word n-gram on the training text and decode with it
-lm_order=3
+use_lm=false          # train an n-gram LM on the training text and beam-search with it
+lm_unit=word          # word (lexicon decoding) | char (lexicon-free: open vocabulary)
+lm_order=3            # e.g. 3 for words, 8 for characters
 lm_text=              # external LM text (default: transcripts of train_set)
 decode_configs="conf/decode_greedy.yaml"
 decode_opts=
@@ -69,25 +70,32 @@ if "${skip_data_prep}"; then stage=$(( stage > 3 ? stage : 3 )); fi
 
 run_stage() { [ "${stage}" -le "$1" ] && [ "${stop_stage}" -ge "$1" ]; }
 done_or_forced() { [ -f "$1/.done" ] && ! "${force}"; }
-tag_of() { basename "$1" .yaml; }
+# An experiment's tag: the config's name, plus its extra options when there are any (as
+# ESPnet's asr_tag), so "--set model.rvq.num_levels=8" gets a directory of its own.
+tag_of() {
+  local tag; tag=$(basename "$1" .yaml)
+  if [ -n "${2:-}" ]; then tag+="_$(echo "$2" | sed -e 's/--set //g; s/--//g; s/[ =\/]\+/_/g')"; fi
+  echo "${tag}"
+}
 
 # The experiments: stage 3 gives one SSL model per pretraining config, stage 4 one CTC model
 # per (SSL model, fine-tuning config) pair; with --init none or a checkpoint path, none.
 ssl_dirs=()
 if [ "${init}" = ssl ] && ! "${skip_pretrain}"; then
-  for c in ${pretrain_configs}; do ssl_dirs+=("${expdir}/ssl_$(tag_of "${c}")"); done
+  for c in ${pretrain_configs}; do ssl_dirs+=("${expdir}/ssl_$(tag_of "${c}" "${pretrain_opts}")"); done
 fi
 asr_dirs=() asr_inits=() asr_configs=()
 for fc in ${finetune_configs}; do
   if [ "${init}" = ssl ] && ! "${skip_pretrain}"; then
     for s in "${ssl_dirs[@]}"; do
-      asr_dirs+=("${expdir}/asr_$(tag_of "${fc}")_from_${s##*/ssl_}")
+      asr_dirs+=("${expdir}/asr_$(tag_of "${fc}" "${finetune_opts}")_from_${s##*/ssl_}")
       asr_inits+=("${s}/checkpoint_best.pt") asr_configs+=("${fc}")
     done
   elif [ "${init}" = ssl ] || [ "${init}" = none ]; then
-    asr_dirs+=("${expdir}/asr_$(tag_of "${fc}")_scratch") asr_inits+=(none) asr_configs+=("${fc}")
+    asr_dirs+=("${expdir}/asr_$(tag_of "${fc}" "${finetune_opts}")_scratch") asr_inits+=(none)
+    asr_configs+=("${fc}")
   else
-    asr_dirs+=("${expdir}/asr_$(tag_of "${fc}")_from_$(basename "${init%/}" .pt)")
+    asr_dirs+=("${expdir}/asr_$(tag_of "${fc}" "${finetune_opts}")_from_$(basename "${init%/}" .pt)")
     asr_inits+=("${init}") asr_configs+=("${fc}")
   fi
 done
@@ -127,7 +135,7 @@ train_dump=${dumpdir}/${feats_type}/${train_set}
 
 if run_stage 3 && ! "${skip_train}" && [ "${#ssl_dirs[@]}" -gt 0 ]; then
   for c in ${pretrain_configs}; do
-    dir=${expdir}/ssl_$(tag_of "${c}")
+    dir=${expdir}/ssl_$(tag_of "${c}" "${pretrain_opts}")
     if done_or_forced "${dir}"; then log "Stage 3: ${dir} already trained"; continue; fi
     log "Stage 3: SSL pretraining ${c} on ${unlabeled_set} -> ${dir} (log: ${dir}/log/pretrain.log)"
     # shellcheck disable=SC2086
@@ -154,11 +162,11 @@ if run_stage 4 && ! "${skip_train}"; then
 fi
 
 lm=
-if "${use_lm}"; then lm=${expdir}/lm_${lm_order}gram/lm.arpa; fi
+if "${use_lm}"; then lm=${expdir}/lm_${lm_unit}_${lm_order}gram/lm.arpa; fi
 if run_stage 5 && ! "${skip_eval}"; then
   if "${use_lm}" && ! done_or_forced "$(dirname "${lm}")"; then
-    log "Stage 5: training a ${lm_order}-gram word LM -> ${lm}"
-    asrkit-lm --order "${lm_order}" --text "${lm_text:-data/${train_set}/text}" \
+    log "Stage 5: training a ${lm_unit} ${lm_order}-gram LM -> ${lm}"
+    asrkit-lm --order "${lm_order}" --unit "${lm_unit}" --text "${lm_text:-data/${train_set}/text}" \
       --kaldi-text "$([ -z "${lm_text}" ] && echo true || echo false)" --out "${lm}"
   fi
   for dir in "${asr_dirs[@]}"; do
