@@ -1301,7 +1301,7 @@ def times(rng: random.Random) -> str:
         event = definite(pick(rng, EVENTS))
         return finish(f"{event} {pick(rng, ['comença', 'començarà', 'acaba'])} {clock(rng)}")
     text = clock(rng, with_a=False)
-    return finish(f"{'és' if text.startswith('la una') else 'són'} {text}")
+    return finish(f"{'és' if text.startswith(('la una', 'un quart')) else 'són'} {text}")
 
 
 def price(rng: random.Random) -> str:
