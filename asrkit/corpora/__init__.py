@@ -23,6 +23,7 @@ CORPORA = {
     "fsdd": "fsdd",
     "yesno": "yesno",
     "generic": "generic",
+    "synth": "synth",
 }
 
 

@@ -35,6 +35,7 @@ HELP = {
     "fsdd": "Free Spoken Digit Dataset (official or speaker-disjoint split)",
     "yesno": "Kaldi's yesno (Kaldi's train/test split)",
     "generic": "a folder of audio + .txt transcripts, or a TSV/CSV manifest",
+    "synth": "synthesized ca/es/en demo corpus (espeak-ng) in Common Voice layout; --download makes it",
 }
 
 
