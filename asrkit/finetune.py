@@ -17,7 +17,7 @@ fairseq-style fine-tuning: the feature encoder stays frozen, the Transformer is 
 the first ``finetune.freeze_encoder_updates`` updates, time and channel masks on the latent
 features, layerdrop, a tri-stage LR, ``zero_infinity`` CTC. Validation WER/CER (greedy)
 every ``train.valid_interval`` updates keeps the best checkpoint, stops early after
-``finetune.patience`` validations without improvement, and the best ``finetune.average_best``
+``train.patience`` validations without improvement, and the best ``finetune.average_best``
 checkpoints are averaged into ``model.pt``, the model stage 5 decodes with. With
 ``model.rvq.num_levels`` > 0 a residual vector quantizer sits between encoder and head.
 """
@@ -84,7 +84,6 @@ class FinetuneOptions:
     freeze_feature_encoder: bool = True
     freeze_encoder_updates: int = 0  # Transformer frozen (only head/RVQ train) for this long
     zero_infinity: bool = True  # CTC: ignore impossible alignments instead of inf loss
-    patience: int | None = None  # stop after this many validations without a better WER
     average_best: int = 1  # average the best K validated checkpoints into model.pt
     valid_metric: Literal["wer", "cer", "loss"] = "wer"
 

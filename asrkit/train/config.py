@@ -59,6 +59,7 @@ class TrainConfig:
     data: DataConfig = field(default_factory=DataConfig)
     max_updates: int = 10_000
     max_epochs: int | None = None  # stop earlier when this many epochs are done
+    patience: int | None = None  # stop after this many validations without a better best_metric
     accum_grad: int = 1  # micro-batches per update
     clip_norm: float = 0.0  # 0: no clipping (the norm is still logged)
     amp: Literal["none", "bf16", "fp16"] = "none"  # fp16 uses a GradScaler; bf16 also on CPU
@@ -96,5 +97,7 @@ class TrainConfig:
             )
         if self.data.num_workers < 0:
             raise ConfigError(f"train.data.num_workers must be >= 0, got {self.data.num_workers}")
+        if self.patience is not None and self.patience < 1:
+            raise ConfigError(f"train.patience must be at least 1 (or null), got {self.patience}")
         if self.clip_norm < 0:
             raise ConfigError(f"train.clip_norm must be >= 0, got {self.clip_norm}")

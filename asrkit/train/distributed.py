@@ -86,7 +86,10 @@ def from_env(
             master_port=_int(env, "MASTER_PORT") if "MASTER_PORT" in env else None,
             launcher="torchrun",
         )
-    if "SLURM_NTASKS" in env and "SLURM_PROCID" in env and _int(env, "SLURM_NTASKS") > 1:
+    # Only inside an srun step (SLURM_STEP_ID set): the batch script itself also sees
+    # SLURM_PROCID=0 and SLURM_NTASKS, and would wait for ranks that never start.
+    ntasks = env.get("SLURM_STEP_NUM_TASKS", env.get("SLURM_NTASKS"))
+    if "SLURM_STEP_ID" in env and "SLURM_PROCID" in env and ntasks is not None and int(ntasks) > 1:
         addr = env.get("MASTER_ADDR")
         if addr is None:
             if "SLURM_JOB_NODELIST" not in env:
@@ -98,7 +101,7 @@ def from_env(
             port = 15000 + _int(env, "SLURM_JOB_ID") % 20000 if "SLURM_JOB_ID" in env else 29500
         return DistInfo(
             rank=_int(env, "SLURM_PROCID"),
-            world_size=_int(env, "SLURM_NTASKS"),
+            world_size=int(ntasks),
             local_rank=_int(env, "SLURM_LOCALID") if "SLURM_LOCALID" in env else 0,
             master_addr=addr,
             master_port=port,

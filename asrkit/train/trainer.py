@@ -347,6 +347,18 @@ class Trainer:
             self.task.model = wrapped
         return distributed.all_gather(values)[0]
 
+    def _out_of_patience(self) -> bool:
+        """Early stopping: ``patience`` validations in a row without a new best."""
+        if self.cfg.patience is None or self.best is None:
+            return False
+        stale = (self.num_updates - self.best["updates"]) // self.cfg.valid_interval
+        if stale < self.cfg.patience:
+            return False
+        self.stopped = (f"early stop: no better {self.best['metric']} than {self.best['value']:.4g} "
+                        f"(update {self.best['updates']}) in {stale} validations")
+        logger.info(self.stopped)
+        return True
+
     def _is_better(self, values: dict[str, float]) -> bool:
         name = getattr(self.task, "best_metric", "loss")
         if name not in values:
@@ -515,6 +527,10 @@ class Trainer:
                 if self.valid_set is not None and self.num_updates % cfg.valid_interval == 0:
                     new_best = self._run_validation(log)
                     validated_at = self.num_updates
+                    if self._out_of_patience():
+                        self._checkpoint(best=new_best)
+                        saved_at = self.num_updates
+                        break
                     if self.is_main and cfg.plots and time.time() - last_plot > 600:
                         plot_curves(self.exp_dir)
                         last_plot = time.time()

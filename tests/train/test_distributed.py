@@ -21,13 +21,19 @@ def test_torchrun_environment_is_read():
 
 
 def test_slurm_environment_uses_the_first_host_and_a_port_from_the_job_id():
-    env = {"SLURM_PROCID": "5", "SLURM_NTASKS": "8", "SLURM_LOCALID": "1",
+    env = {"SLURM_PROCID": "5", "SLURM_NTASKS": "8", "SLURM_LOCALID": "1", "SLURM_STEP_ID": "0",
            "SLURM_JOB_NODELIST": "gpu[01-02]", "SLURM_JOB_ID": "123456"}
     asked = []
     info = distributed.from_env(env, first_host=lambda nodes: asked.append(nodes) or "gpu01")
     assert asked == ["gpu[01-02]"]
     assert (info.rank, info.world_size, info.local_rank) == (5, 8, 1)
     assert (info.master_addr, info.master_port, info.launcher) == ("gpu01", 15000 + 123456 % 20000, "slurm")
+
+
+def test_a_slurm_batch_script_outside_srun_is_one_process():
+    # sbatch --ntasks 4 runs the script once, with SLURM_NTASKS=4 but no job step yet
+    env = {"SLURM_PROCID": "0", "SLURM_NTASKS": "4", "SLURM_JOB_NODELIST": "gpu01"}
+    assert distributed.from_env(env, first_host=lambda n: "gpu01").world_size == 1
 
 
 def test_single_task_or_no_launcher_is_one_process():

@@ -155,6 +155,23 @@ def test_task_metric_decides_the_best_checkpoint(tmp_path, toy, corpus, config):
     assert summary["valid"]["score"] == 2.0 and "loss" in summary["valid"]
 
 
+def test_patience_stops_training_when_validation_stops_improving(tmp_path, toy, corpus, config):
+    class Plateau(toy.ToyTask):
+        best_metric = "score"
+
+        def validate(self, loader):
+            # improves until update 4, then gets worse: patience 2 stops at update 8
+            return {"score": abs(self.model.updates_seen - 4)}
+
+    cfg = config(max_updates=50, valid_interval=2, save_interval=50, patience=2)
+    valid = toy.write_corpus(tmp_path / "dev", n=4, seed=3)
+    _, summary = fit(toy, tmp_path / "exp", corpus, cfg, valid, task=Plateau(toy.ToyModel(dropout=0.0)))
+    assert summary["updates"] == 8
+    assert summary["stopped"].startswith("early stop")
+    assert summary["best"]["updates"] == 4
+    assert ckpt.load(tmp_path / "exp" / ckpt.LAST)["num_updates"] == 8
+
+
 def test_fp16_on_cpu_is_a_config_error(tmp_path, toy, corpus, config):
     with pytest.raises(ConfigError, match="fp16 needs a GPU"):
         Trainer(toy.make_task(), config(amp="fp16"), tmp_path / "exp", FeatsDataset(corpus))
