@@ -57,11 +57,12 @@ def contrastive_logits(
     most = int(counts.max())
     utt = torch.repeat_interleave(torch.arange(batch, device=counts.device), counts)
     rank = torch.arange(context.shape[0], device=counts.device) - first[utt]
-    c = F.normalize(context.float(), dim=-1, eps=1e-8)
-    q = F.normalize(targets.float(), dim=-1, eps=1e-8)
-    packed_c = c.new_zeros(batch, most, c.shape[1]).index_put((utt, rank), c)
-    packed_q = q.new_zeros(batch, most, q.shape[1]).index_put((utt, rank), q)
-    cosine = torch.bmm(packed_c, packed_q.transpose(1, 2))  # [B, n, n]
+    with torch.autocast(context.device.type, enabled=False):  # cosines/κ need fp32 (as fairseq)
+        c = F.normalize(context.float(), dim=-1, eps=1e-8)
+        q = F.normalize(targets.float(), dim=-1, eps=1e-8)
+        packed_c = c.new_zeros(batch, most, c.shape[1]).index_put((utt, rank), c)
+        packed_q = q.new_zeros(batch, most, q.shape[1]).index_put((utt, rank), q)
+        cosine = torch.bmm(packed_c, packed_q.transpose(1, 2))  # [B, n, n]
     rows = cosine[utt, rank]  # [N, n]: step t against every target of its utterance
     positive = rows.gather(1, rank[:, None])
     distractors = rows.gather(1, negatives - first[utt][:, None])
@@ -104,8 +105,9 @@ def icsl(codevectors: torch.Tensor) -> torch.Tensor:
     groups = codevectors.shape[0]
     if groups < 2:
         return codevectors.new_zeros(())
-    means = F.normalize(codevectors.float(), dim=-1).mean(1)  # [G, d']
-    gram = means @ means.T
+    with torch.autocast(codevectors.device.type, enabled=False):
+        means = F.normalize(codevectors.float(), dim=-1).mean(1)  # [G, d']
+        gram = means @ means.T
     pairs = torch.triu(gram, diagonal=1).sum()
     return 2.0 * pairs / (groups * (groups - 1))
 

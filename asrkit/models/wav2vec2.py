@@ -214,6 +214,7 @@ def masked_instance_norm(
     """
     if lengths is None:
         return norm(x)
+    dtype, x = x.dtype, x.float()  # statistics in fp32 under autocast (fairseq Fp32GroupNorm)
     valid = masking.lengths_to_padding_mask(lengths, x.shape[-1]).logical_not()[:, None, :]
     valid = valid.to(x.dtype)
     count = valid.sum(-1, keepdim=True).clamp(min=1)
@@ -221,7 +222,7 @@ def masked_instance_norm(
     centered = x - mean
     var = (centered.square() * valid).sum(-1, keepdim=True) / count
     y = centered * torch.rsqrt(var + norm.eps)
-    return y * norm.weight[:, None] + norm.bias[:, None]
+    return (y * norm.weight[:, None] + norm.bias[:, None]).to(dtype)
 
 
 class ConvBlock(nn.Module):

@@ -220,3 +220,19 @@ def test_checkpoint_save_and_load_rebuild_the_model(tmp_path, micro_config):
     torch.save({"weights": {}}, tmp_path / "other.pt")
     with pytest.raises(asrkit.models.CheckpointError, match="not an asrkit checkpoint"):
         asrkit.models.load(tmp_path / "other.pt")
+
+
+def test_bf16_autocast_keeps_the_contrastive_scores_in_fp32(micro_config):
+    from asrkit.models import masking
+
+    torch.manual_seed(0)
+    model = Wav2Vec2ForPreTraining(micro_config()).eval()
+    wave, lengths = torch.randn(2, 4000), torch.tensor([4000, 3000])
+    mask = model(wave, lengths).time_mask
+    negatives, _ = masking.sample_negatives(mask, 100, torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        full = model(wave, lengths, time_mask=mask, negatives=negatives)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            half = model(wave, lengths, time_mask=mask, negatives=negatives)
+    assert half.logits.dtype == torch.float32 and torch.isfinite(half.loss)
+    assert abs(half.logs["contrastive"] - full.logs["contrastive"]) < 0.05 * full.logs["contrastive"]
