@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 
 from asrkit import config as configlib
-from asrkit.cli import add_common_train_args, run_cli, stage_done, write_done
+from asrkit.cli import add_common_train_args, run_cli, start_training_stage, write_done
 from asrkit.data import DataDir
 from asrkit.decoding import greedy_search
 from asrkit.models import CheckpointError
@@ -51,7 +51,7 @@ from asrkit.results import MODEL_INFO
 from asrkit.text.normalize import TextNormalizer
 from asrkit.text.tokenizer import Tokenizer, build_tokenizer, load_tokenizer
 from asrkit.train import FeatsDataset, StepOutput, TrainConfig, Trainer, distributed, seed_everything
-from asrkit.train.cli import device_for, fit_arguments
+from asrkit.train.cli import fit_arguments
 from asrkit.train.summary import format_summary
 
 log = logging.getLogger("asrkit.finetune")
@@ -382,18 +382,11 @@ def build_parser() -> argparse.ArgumentParser:
 def finetune(args: argparse.Namespace) -> int:
     exp = Path(args.exp_dir)
     cfg = configlib.load(FinetuneConfig, args.config, args.set)
-    cfg.train.device = device_for(args.ngpu)
     if cfg.finetune.freeze_encoder_updates > 0 or cfg.model.wav2vec2.get("layerdrop", 0) > 0:
         cfg.train.find_unused_parameters = True
-    cfg.train.check()
-    status = distributed.relaunch("asrkit.finetune", args.argv, args.ngpu or 0)
+    status = start_training_stage(args, cfg, "asrkit.finetune")
     if status is not None:
         return status
-    if stage_done(exp) and not args.force:
-        log.info("%s is finished (remove %s/.done or pass --force to train again)", exp, exp)
-        return 0
-    exp.mkdir(parents=True, exist_ok=True)
-    configlib.save(cfg, exp / "config.yaml")
 
     seed_everything(cfg.train.seed)
     tok = make_tokenizer(cfg, Path(args.train_data), exp)

@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from asrkit import config as configlib
-from asrkit.cli import add_common_train_args, run_cli, stage_done, write_done
+from asrkit.cli import add_common_train_args, run_cli, start_training_stage, write_done
 from asrkit.models import wav2vec2
 from asrkit.models.frontend import receptive_field
 from asrkit.models.objectives import PreTrainingLossConfig
 from asrkit.train import FeatsDataset, StepOutput, TrainConfig, Trainer, distributed, seed_everything
-from asrkit.train.cli import device_for, fit_arguments
+from asrkit.train.cli import fit_arguments
 from asrkit.train.summary import format_summary
 
 log = logging.getLogger("asrkit.pretrain")
@@ -135,17 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
 def pretrain(args: argparse.Namespace) -> int:
     exp = Path(args.exp_dir)
     cfg = configlib.load(PretrainConfig, args.config, args.set)
-    cfg.train.device = device_for(args.ngpu)
-    cfg.train.check()
     mcfg = model_config(cfg.model)
-    status = distributed.relaunch("asrkit.pretrain", args.argv, args.ngpu or 0)
+    status = start_training_stage(args, cfg, "asrkit.pretrain")
     if status is not None:
         return status
-    if stage_done(exp) and not args.force:
-        log.info("%s is finished (remove %s/.done or pass --force to train again)", exp, exp)
-        return 0
-    exp.mkdir(parents=True, exist_ok=True)
-    configlib.save(cfg, exp / "config.yaml")
 
     seed_everything(cfg.train.seed)
     model = wav2vec2.Wav2Vec2ForPreTraining(mcfg, cfg.loss)
