@@ -14,7 +14,7 @@ DONE = ".done"
 
 
 def setup_logging(level: int = logging.INFO) -> None:
-    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr, force=True)
+    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr)
 
 
 def is_user_error(exc: BaseException) -> bool:

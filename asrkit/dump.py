@@ -45,10 +45,10 @@ from asrkit.data.exclusions import Exclusions, TooManyExcluded
 from asrkit.data.ops import split_dir_name, split_groups
 from asrkit.features import CmvnStats, FbankConfig, compute_fbank, fbank_options
 from asrkit.launch import JobsFailed, LaunchError, submit
+from asrkit.cli import setup_logging
 
 log = logging.getLogger(__name__)
 
-LOG_FORMAT = "%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s"
 #: Input tables that describe features of another extraction and would be wrong here.
 STALE_TABLES = ("feats.scp", "vad.scp", "utt2num_frames", "utt2num_samples")
 
@@ -454,7 +454,7 @@ def load_config(args: argparse.Namespace) -> DumpConfig:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    setup_logging()
     try:
         if argv[:1] == ["worker"]:
             args = _worker_parser().parse_args(argv[1:])

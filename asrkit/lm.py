@@ -38,6 +38,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from asrkit.cli import setup_logging
 
 log = logging.getLogger(__name__)
 
@@ -386,9 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--binary", action="store_true",
                         help="also write <out without .arpa>.bin with KenLM's build_binary")
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s"
-    )
+    setup_logging()
     try:
         normalizer = None
         if args.normalizer is not None:

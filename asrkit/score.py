@@ -39,6 +39,7 @@ import jiwer
 
 from asrkit.data.tables import DataDirError, read_table
 from asrkit.text.normalize import TextNormalizer
+from asrkit.cli import setup_logging
 
 log = logging.getLogger(__name__)
 
@@ -323,9 +324,7 @@ def score_files(
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s"
-    )
+    setup_logging()
     if argv and argv[0] == "results":
         from asrkit.results import main as results_main
 

@@ -12,7 +12,6 @@ hours, excluded items by reason) is printed at the end; the per-item reasons are
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,8 @@ from asrkit.corpora.common import AUDIO_CHECKS, CorpusError
 from asrkit.data import DataDirError
 from asrkit.data.exclusions import TooManyExcluded
 from asrkit.text.normalize import PRESETS
+from asrkit.cli import setup_logging
 
-LOG_FORMAT = "%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s"
 
 HELP = {
     "commonvoice": "Mozilla Common Voice (any locale/release; official or speaker-disjoint splits)",
@@ -192,7 +191,7 @@ def prepare_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    setup_logging()
     parser = build_parser()
     args = parser.parse_args(argv)
     module = corpus_module(args.corpus)

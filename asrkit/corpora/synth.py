@@ -52,10 +52,10 @@ from tqdm import tqdm
 
 from asrkit.corpora import espeak, sentences
 from asrkit.corpora.espeak import EspeakError, Voice
+from asrkit.cli import setup_logging
 
 log = logging.getLogger(__name__)
 
-LOG_FORMAT = "%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s"
 COLUMNS = ("client_id", "path", "sentence_id", "sentence", "sentence_domain", "up_votes", "down_votes",
            "age", "gender", "accents", "variant", "locale", "segment")
 TABLES = ("validated", "train", "dev", "test", "other", "invalidated")
@@ -559,7 +559,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    setup_logging()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

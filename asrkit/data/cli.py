@@ -16,6 +16,7 @@ from asrkit.data.datadir import DataDir
 from asrkit.data.exclusions import Exclusions, TooManyExcluded
 from asrkit.data.tables import DataDirError, read_list, spk2utt_to_utt2spk, utt2spk_to_spk2utt
 from asrkit.data.validate import validate_data_dir
+from asrkit.cli import setup_logging
 
 log = logging.getLogger("asrkit.data")
 
@@ -243,8 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s")
+    setup_logging()
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

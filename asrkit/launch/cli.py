@@ -11,13 +11,13 @@ message names each failed task and its log.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
 from asrkit.launch.jobs import JobArray, JobRange, JobsFailed, LaunchError
 from asrkit.launch.local import run_local
 from asrkit.launch.signals import Terminated
 from asrkit.launch.slurm import SubmitError, run_slurm
+from asrkit.cli import setup_logging
 
 PROG = "asrkit-launch"
 
@@ -88,9 +88,7 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, JobArray]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s")
+    setup_logging()
     try:
         args, jobs = parse(argv)
         if args.backend == "local":
