@@ -158,11 +158,16 @@ def _encoder_from_file(path: Path) -> tuple[Wav2Vec2Model, str]:
         model, ckpt = load_checkpoint(path)
         return _encoder_of(model), f"asrkit checkpoint {path} ({ckpt['kind']})"
     except CheckpointError as asrkit_error:
-        if "not an asrkit checkpoint" not in str(asrkit_error):
-            raise
-    from asrkit.models.fairseq import load_fairseq
+        from asrkit.models.fairseq import load_fairseq
 
-    return _encoder_of(load_fairseq(path).model), f"fairseq checkpoint {path}"
+        try:
+            imported = load_fairseq(path)
+        except Exception as fairseq_error:  # noqa: BLE001 - both readers' reasons are reported
+            raise CheckpointError(
+                f"--init {path}: not a usable asrkit checkpoint ({asrkit_error}), nor a fairseq "
+                f"one ({fairseq_error})"
+            ) from None
+        return _encoder_of(imported.model), f"fairseq checkpoint {path}"
 
 
 def build_model(init: str, cfg: FinetuneConfig, vocab_size: int,

@@ -12,14 +12,11 @@ import importlib
 from pathlib import Path
 from typing import Any, Callable
 
-import torch
 from torch import nn
 
 from asrkit.config import from_dict, to_dict
-
-
-class CheckpointError(ValueError):
-    """A checkpoint file that cannot be turned into a model."""
+from asrkit.train.checkpoint import CheckpointError, save_atomic
+from asrkit.train.checkpoint import load as read_checkpoint
 
 
 Builder = Callable[[dict[str, Any]], nn.Module]
@@ -60,19 +57,13 @@ def save(path: str | Path, model: nn.Module, kind: str, **extra: Any) -> Path:
     if getattr(model, "loss_cfg", None) is not None:
         ckpt["loss_config"] = to_dict(model.loss_cfg)
     ckpt.update(extra)
-    torch.save(ckpt, path)
-    return path
+    return save_atomic(ckpt, path)
 
 
-def load(path: str | Path, map_location: str | torch.device = "cpu") -> tuple[nn.Module, dict]:
+def load(path: str | Path) -> tuple[nn.Module, dict]:
     """Rebuild the model stored at ``path``; returns ``(model, checkpoint dict)``."""
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint {path} does not exist")
-    try:
-        ckpt = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as e:  # a truncated file, or not a torch checkpoint at all
-        raise CheckpointError(f"{path}: cannot read checkpoint ({e})") from None
+    ckpt = read_checkpoint(path)
     if not isinstance(ckpt, dict) or "model" not in ckpt or "kind" not in ckpt:
         raise CheckpointError(
             f"{path}: not an asrkit checkpoint (needs 'model', 'model_config' and 'kind'); "
