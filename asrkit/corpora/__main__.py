@@ -1,0 +1,5 @@
+"""python -m asrkit.corpora: the same as asrkit-prepare."""
+
+from asrkit.corpora.cli import main
+
+raise SystemExit(main())
