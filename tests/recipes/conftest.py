@@ -1,0 +1,56 @@
+"""Running a recipe's ./run.sh in a scratch copy of its directory (the ``recipes`` fixture)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+EGS = REPO / "egs"
+# Recipes whose conf/, README.md and tests this area owns (mini_cv has its own tests).
+RECIPES = ("commonvoice", "covost2", "fsdd", "librispeech", "yesno")
+
+
+def recipe_copy(name: str, where: Path) -> Path:
+    """``where/<name>``: the recipe's own files copied, the shared ones linked, as in egs/."""
+    src = EGS / name
+    dst = where / name
+    dst.mkdir(parents=True)
+    for item in ("run.sh", "db.sh", "sweep.sh"):
+        if (src / item).exists():
+            shutil.copy2(src / item, dst / item)
+    for item in ("local", "conf"):
+        shutil.copytree(src / item, dst / item)
+    for item in ("asr.sh", "path.sh", "cmd.sh"):
+        (dst / item).symlink_to((src / item).resolve())
+    (dst / "utils").symlink_to(REPO / "utils")
+    return dst
+
+
+def recipe_env(**corpora: str | Path) -> dict[str, str]:
+    """The environment for run.sh: this interpreter's venv, local jobs, one thread per job."""
+    env = dict(os.environ, ASRKIT_VENV=sys.prefix, cmd_backend="local", OMP_NUM_THREADS="1")
+    env.update({name: str(path) for name, path in corpora.items()})
+    return env
+
+
+def run_recipe(recipe: Path, args: list[str], env: dict[str, str], script: str = "./run.sh",
+               timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run a recipe script; a failure shows the end of its output."""
+    proc = subprocess.run([script, *args], cwd=recipe, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    if proc.returncode != 0:
+        pytest.fail(f"{script} {' '.join(args)} failed in {recipe} (exit {proc.returncode}):\n"
+                    f"{(proc.stdout + proc.stderr)[-4000:]}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def recipes() -> SimpleNamespace:
+    return SimpleNamespace(copy=recipe_copy, env=recipe_env, run=run_recipe, egs=EGS, names=RECIPES)
