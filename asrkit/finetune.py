@@ -134,12 +134,18 @@ def load_encoder(init: str, mcfg: ModelConfig) -> tuple[Wav2Vec2Model | None, Wa
     # architecture fields that differ make the weights not fit, which load_state_dict names.
     cfg = _with_overrides(encoder.cfg, mcfg.wav2vec2)
     fresh = Wav2Vec2Model(cfg)
-    result = fresh.load_state_dict(encoder.state_dict(), strict=False)
-    if result.missing_keys or result.unexpected_keys:
+    theirs, ours = encoder.state_dict(), fresh.state_dict()
+    missing = [k for k in ours if k not in theirs]
+    unexpected = [k for k in theirs if k not in ours]
+    mismatched = [f"{k} {tuple(theirs[k].shape)} vs {tuple(v.shape)}" for k, v in ours.items()
+                  if k in theirs and theirs[k].shape != v.shape]
+    if missing or unexpected or mismatched:
         raise CheckpointError(
             f"--init {init}: model.wav2vec2 overrides change the architecture; weights do not fit: "
-            f"missing {result.missing_keys[:8]}, unexpected {result.unexpected_keys[:8]}"
+            f"missing {missing[:8]}, unexpected {unexpected[:8]}, shape (checkpoint vs config) "
+            f"{mismatched[:8]}; remove the architecture fields from model.wav2vec2"
         )
+    fresh.load_state_dict(theirs)
     return fresh, cfg, desc
 
 
