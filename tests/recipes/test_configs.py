@@ -112,6 +112,16 @@ def test_icsl_study_configs_differ_from_pretrain_small_only_in_g_and_icsl(groups
     assert point == reference, f"{name} differs from pretrain_small.yaml in more than G and λ_s"
 
 
+@pytest.mark.parametrize(
+    "path", [p for p in CONFIGS if p.name.startswith("pretrain_") and p.parts[-3] in OWN], ids=_id)
+def test_codebooks_and_icsl_can_be_set_from_the_command_line(path):
+    # --set needs the key in the YAML's model: section (a free-form mapping), so configs list G and V
+    cfg = configlib.load(PretrainConfig, path, ["model.num_codevector_groups=8", "loss.icsl_weight=0.1"])
+    mcfg = model_config(cfg.model)
+    assert (mcfg.num_codevector_groups, cfg.loss.icsl_weight) == (8, 0.1)
+    GumbelVectorQuantizer(mcfg.feature_dim, 8, mcfg.num_codevectors_per_group, mcfg.codevector_dim)
+
+
 def test_rvq_study_config_differs_from_finetune_small_only_in_the_rvq():
     rvq, plain = _plain(LIBRI / "finetune_small_rvq.yaml"), _plain(LIBRI / "finetune_small.yaml")
     assert rvq["model"].pop("rvq")["num_levels"] > 0
