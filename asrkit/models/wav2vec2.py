@@ -26,7 +26,7 @@ size        feature encoder              context network                 quantiz
 (``extractor_mode=layer_norm``, ``layer_norm_first``, waveform normalization). ``tiny``
 and ``small`` are asrkit's own CPU sizes: they keep every mechanism of base (conv strides,
 20 ms frames, 128-tap positional conv, Gumbel product quantizer, 0.65/10 masking) and only
-shrink widths and depth. ``tiny`` (~4 M parameters, ~2 GFLOP per audio second for a
+shrink widths and depth. ``tiny`` (~4 M parameters, ~3 GFLOP per audio second for a
 training step) pretrains for a few minutes on two CPU cores with the contrastive loss
 leaving chance (ln 101 ≈ 4.62) — it is what the demo recipe and the tests use. A V of 64
 keeps codebook usage dense on minutes of audio. ``small`` (~28 M) is for an hour or more
@@ -474,6 +474,14 @@ class Wav2Vec2Model(nn.Module):
         var = ((wave - mean).square() * valid).sum(1, keepdim=True) / count
         return ((wave - mean) * torch.rsqrt(var + 1e-5)) * valid
 
+    def _front_end(self, inputs: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+        """``[B, C, T]`` front-end output; ``lengths`` None means nothing is padded."""
+        if self.cfg.frontend == "waveform":
+            return self.feature_extractor(inputs, lengths)
+        if lengths is None:
+            lengths = torch.full((inputs.shape[0],), inputs.shape[1], device=inputs.device)
+        return self.feature_extractor(inputs, lengths)[0]
+
     def extract_features(self, inputs: torch.Tensor, lengths: torch.Tensor | None = None) -> Features:
         """Front end, LayerNorm and projection (no masking)."""
         full = lengths is None or bool((lengths == inputs.shape[1]).all())
@@ -482,17 +490,10 @@ class Wav2Vec2Model(nn.Module):
         self._check_lengths(inputs, lengths)
         if self.cfg.frontend == "waveform" and self.cfg.normalize_waveform:
             inputs = self._normalize(inputs, lengths)
-        if self.cfg.frontend == "waveform":
-            run = lambda: self.feature_extractor(inputs, None if full else lengths)  # noqa: E731
-        else:
-            run = lambda: self.feature_extractor(inputs, lengths)[0]  # noqa: E731
-        if self.feature_grad_mult > 0:
-            z = run()
-            if self.feature_grad_mult != 1.0 and z.requires_grad:
-                z = GradMultiply.apply(z, self.feature_grad_mult)
-        else:
-            with torch.no_grad():
-                z = run()
+        with torch.set_grad_enabled(torch.is_grad_enabled() and self.feature_grad_mult > 0):
+            z = self._front_end(inputs, None if full else lengths)
+        if self.feature_grad_mult not in (0.0, 1.0) and z.requires_grad:
+            z = GradMultiply.apply(z, self.feature_grad_mult)
         z = z.transpose(1, 2)  # [B, T, C]
         out_lengths = self.output_lengths(lengths)
         padding_mask = None if full else masking.lengths_to_padding_mask(out_lengths, z.shape[1])
