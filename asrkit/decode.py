@@ -191,6 +191,8 @@ def merge(data: Path, pieces: list[Path], out: Path, nbest: bool) -> dict:
         for key in ("utterances", "audio_seconds", "decode_seconds"):
             total[key] += t[key]
         total["too_short"] += t["too_short"]
+    for key in ("audio_seconds", "decode_seconds"):  # sums of rounded floats: 0.14300000000000002
+        total[key] = round(total[key], 3)
     total["rtf"] = round(total["decode_seconds"] / total["audio_seconds"], 5) if total["audio_seconds"] else None
     total["jobs"] = len(pieces)
     if not total["too_short"]:
