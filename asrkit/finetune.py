@@ -405,9 +405,9 @@ def finetune(args: argparse.Namespace) -> int:
     task = CTCTask(model, cfg, tok)
     train = _dataset(args.train_data, model, tok, cfg)
     valid = _dataset(args.valid_data, model, tok, cfg) if args.valid_data else None
-    if tok.oov_counts:
-        log.warning("characters outside the vocabulary mapped to <unk>: %s",
-                    ", ".join(f"{c!r}×{n}" for c, n in sorted(tok.oov_counts.items(), key=lambda x: -x[1])))
+    oov = ", ".join(f"{c!r}×{n}" for c, n in sorted(tok.oov_counts.items(), key=lambda x: -x[1]))
+    if oov:
+        log.warning("characters outside the vocabulary mapped to <unk>: %s", oov)
     n_params = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     log.info("CTC model: %s encoder from %s, RVQ levels %d, vocabulary %d, %.2f M parameters "
@@ -429,7 +429,7 @@ def finetune(args: argparse.Namespace) -> int:
         "decode_model": f"{model_path.name} = {how}",
     }
     (exp / MODEL_INFO).write_text(json.dumps(info, indent=2) + "\n")
-    write_summary(exp, summary, info, train)
+    write_summary(exp, summary, info, train, oov)
     write_done(exp)
     log.info("fine-tuning finished: %s (model: %s, summary: %s/summary.md)", exp, model_path, exp)
     return 0
@@ -447,10 +447,14 @@ def describe(cfg: FinetuneConfig, model: CTCModel) -> str:
     return text + " + CTC"
 
 
-def write_summary(exp: Path, summary: dict[str, Any], info: dict[str, Any], train: FeatsDataset) -> None:
+def write_summary(exp: Path, summary: dict[str, Any], info: dict[str, Any], train: FeatsDataset,
+                  oov: str = "") -> None:
     lines = [f"# CTC fine-tuning: {exp.name}", ""]
     lines += [f"- {k}: {v}" for k, v in info.items()]
-    lines += [f"- training data: {train.data_dir} ({len(train)} utterances)", "",
+    lines += [f"- training data: {train.data_dir} ({len(train)} utterances)"]
+    if oov:
+        lines += [f"- characters outside the vocabulary, mapped to <unk>: {oov}"]
+    lines += ["",
               format_summary(summary, title="Training"), "",
               "Curves: `images/` (PNG: ctc, wer, cer, lr, ...), `tensorboard/`; every logged value: "
               "`log/metrics.jsonl`."]
