@@ -75,7 +75,8 @@ def test_decode_info_records_the_decoder_jobs_and_real_time_factor(decoded):
     assert info["decoder"]["kind"] == "greedy" and info["checkpoint"] == "model.pt"
     timing = info["timing"]
     assert timing["jobs"] == 2 and timing["utterances"] == 3
-    assert timing["audio_seconds"] > 1 and 0 < timing["rtf"] < 10 and math.isfinite(timing["rtf"])
+    assert timing["audio_seconds"] > 1 and timing["decode_seconds"] > 0
+    assert timing["rtf"] == round(timing["decode_seconds"] / timing["audio_seconds"], 5)
 
     beam = json.loads((decoded["beam"] / "decode_info.json").read_text())["decoder"]
     assert (beam["kind"], beam["beam_size"], beam["nbest"], beam["lm"]) == ("beam", 8, 3, None)

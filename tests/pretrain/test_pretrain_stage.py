@@ -100,6 +100,19 @@ def test_too_short_utterances_are_excluded_and_counted(stages, stage_kit, tmp_pa
     assert "| excluded | 1" in (exp / "summary.md").read_text()
 
 
+def test_a_set_with_every_utterance_too_short_stops_the_stage_with_a_message(stages, stage_kit, tmp_path,
+                                                                             capsys):
+    wave = next(iter(stage_kit.waves_of(stages.dump("dev")).values()))
+    dump = stage_kit.dump_waves(tmp_path / "short", {f"spk1-short{i}": (wave[:2000 + i], None)
+                                                     for i in range(2)})
+    config = stage_kit.write_config(tmp_path / "pretrain.yaml", stage_kit.PRETRAIN)
+    assert stage_kit.run(pretrain.main, "--ngpu", "0", "--config", config, "--train-data", dump,
+                         "--exp-dir", tmp_path / "exp") == 1
+    err = capsys.readouterr().err
+    assert f"{dump}: no utterance left of 2 after exclusions" in err and "too-short: 2" in err
+    assert "Traceback" not in err
+
+
 def test_unknown_config_key_fails_with_its_dotted_name(stages, stage_kit, tmp_path, capsys):
     config = stage_kit.write_config(tmp_path / "typo.yaml", stage_kit.PRETRAIN,
                                     {"train": {"optim": {"lrr": 1.0}}})
