@@ -163,6 +163,9 @@ fi
 
 lm=
 if "${use_lm}"; then lm=${expdir}/lm_${lm_unit}_${lm_order}gram/lm.arpa; fi
+# The LM joins beam-search configs only; greedy decoding has no use for it.
+lm_of() { if [ -n "${lm}" ] && grep -Eq 'kind: *beam' "$1"; then echo "${lm}"; fi; }
+decode_dir() { local l; l=$(lm_of "$2"); echo "$1/$(tag_of "$2" "${decode_opts}")${l:+_lm}/$3"; }
 if run_stage 5 && ! "${skip_eval}"; then
   if "${use_lm}" && ! done_or_forced "$(dirname "${lm}")"; then
     log "Stage 5: training a ${lm_unit} ${lm_order}-gram LM -> ${lm}"
@@ -172,13 +175,14 @@ if run_stage 5 && ! "${skip_eval}"; then
   for dir in "${asr_dirs[@]}"; do
     for dc in ${decode_configs}; do
       for t in ${test_sets}; do
-        out=${dir}/decode_$(tag_of "${dc}")$([ -n "${lm}" ] && echo _lm)/${t}
+        out=$(decode_dir "${dir}" "${dc}" "${t}")
+        dlm=$(lm_of "${dc}")
         if done_or_forced "${out}"; then log "Stage 5: ${out} already decoded"; continue; fi
         log "Stage 5: decoding ${t} with ${dir} (${dc}) -> ${out}/hyp"
         # shellcheck disable=SC2086
         asrkit-decode --cmd "${decode_cmd}" --nj "${nj}" --config "${dc}" \
           --model "${dir}" --data "${dumpdir}/${feats_type}/${t}" --out "${out}" \
-          $([ -n "${lm}" ] && echo "--lm ${lm}") ${decode_opts}
+          ${dlm:+--lm "${dlm}"} ${decode_opts}
       done
     done
   done
@@ -188,7 +192,7 @@ if run_stage 6 && ! "${skip_eval}"; then
   for dir in "${asr_dirs[@]}"; do
     for dc in ${decode_configs}; do
       for t in ${test_sets}; do
-        out=${dir}/decode_$(tag_of "${dc}")$([ -n "${lm}" ] && echo _lm)/${t}
+        out=$(decode_dir "${dir}" "${dc}" "${t}")
         log "Stage 6: scoring ${out}"
         asrkit-score --ref "data/${t}/text" --hyp "${out}/hyp" --data "data/${t}" --out "${out}/score"
       done
