@@ -183,11 +183,10 @@ def main(argv: list[str] | None = None) -> None:
 
     from asrkit.text.tokenizer import CharTokenizer
 
-    work = Path(tempfile.mkdtemp(prefix="decode_rtf_"))
     texts = lm_texts(args.lm_sentences, args.seed)
     tok = CharTokenizer.train(texts)
-    lms = train_lms(texts, work, args.char_order)
-    searches = decoders(tok, lms, args.lm_weight)
+    with tempfile.TemporaryDirectory(prefix="decode_rtf_") as work:  # decoders load the LMs
+        searches = decoders(tok, train_lms(texts, Path(work), args.char_order), args.lm_weight)
     if args.searches:
         wanted = args.searches.split(",")
         unknown = [name for name in wanted if name not in searches]
