@@ -49,7 +49,9 @@ class DecodeStageConfig:
 
     decoder: DecodeConfig = field(default_factory=DecodeConfig)
     checkpoint: str = "model.pt"  # in the model dir: model.pt (averaged), checkpoint_best.pt, ...
-    batch_bins: int = 4_000_000  # max Σ padded input length per forward batch
+    # max Σ padded input length per forward batch; null: one utterance at a time on CPU
+    # (fastest there: bench/decode_rtf.py measured batching 2-3x slower), 4M samples on GPU
+    batch_bins: int | None = None
     chunk_seconds: float = 30.0  # longer utterances are encoded in chunks of this length
     device: str = "auto"  # auto, cpu, cuda
 
@@ -140,7 +142,8 @@ def decode_dir(data: Path, out: Path, model_dir: Path, cfg: DecodeStageConfig, l
     results: dict[str, list] = {}
     setup = time.time() - t0
     t1 = time.time()
-    groups = batches_by_length(lengths, cfg.batch_bins, rec.chunk)
+    batch_bins = cfg.batch_bins or (4_000_000 if rec.device.type == "cuda" else 1)
+    groups = batches_by_length(lengths, batch_bins, rec.chunk)
     for group in tqdm(groups, desc=f"decoding {data}", unit="batch", mininterval=5):
         batch = dataset.collate([dataset[i] for i in group])
         for utt, nbest in zip(batch.utt_ids, rec(batch.inputs, batch.lengths)):
