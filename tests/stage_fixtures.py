@@ -187,9 +187,18 @@ class Stages:
     def _once(self, name: str, build: Callable[[Path], None]) -> Path:
         where = self.root / name
         if not (where / ".built").is_file():
+            import torch
+
             shutil.rmtree(where, ignore_errors=True)
             where.mkdir(parents=True)
-            build(where)
+            # One thread whoever asks first (a module fixture runs before the per-test
+            # _one_thread): tests compare these runs bit for bit with runs of their own.
+            threads = torch.get_num_threads()
+            torch.set_num_threads(1)
+            try:
+                build(where)
+            finally:
+                torch.set_num_threads(threads)
             (where / ".built").write_text("")
         return where
 
