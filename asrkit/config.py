@@ -146,13 +146,17 @@ def override(cfg: T, settings: list[str] | None) -> T:
         if "=" not in setting:
             raise ConfigError(f"override '{setting}' must look like key.sub=value")
         key, text = setting.split("=", 1)
-        node = data
+        node, obj = data, cfg
         parts = key.split(".")
         for part in parts[:-1]:
             if not isinstance(node, dict) or part not in node:
                 raise ConfigError(f"override '{setting}': no config section '{part}'")
             node = node[part]
-        if not isinstance(node, dict) or parts[-1] not in node:
+            obj = getattr(obj, part) if dataclasses.is_dataclass(obj) else (obj or {}).get(part)
+        # A free-form mapping (e.g. model.wav2vec2 overrides) takes new keys; its consumer
+        # validates them. A dataclass section knows all its keys.
+        free_form = isinstance(node, dict) and not dataclasses.is_dataclass(obj)
+        if not isinstance(node, dict) or (parts[-1] not in node and not free_form):
             raise ConfigError(f"override '{setting}': unknown config key '{key}'")
         node[parts[-1]] = _parse_scalar(text)
     return from_dict(type(cfg), data)
