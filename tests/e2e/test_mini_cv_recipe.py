@@ -12,6 +12,7 @@ import pytest
 
 OPTIONS = [
     "--nj", "2",
+    "--feats-type", "raw",  # the micro test models use the waveform front end
     "--local-data-opts", "--minutes 1 --speakers-per-locale 3 --languages ca,es --jobs 2",
     "--pretrain-configs", "conf/test_pretrain.yaml",
     "--finetune-configs", "conf/test_finetune.yaml",
