@@ -189,7 +189,9 @@ def build_model(init: str, cfg: FinetuneConfig, vocab_size: int,
     if w2v_cfg is None:
         if mcfg.size not in SIZES:
             raise configlib.ConfigError(f"model.size: unknown size '{mcfg.size}'; choose one of {', '.join(SIZES)}")
-        w2v_cfg = _with_overrides(SIZES[mcfg.size](), mcfg.wav2vec2)
+        # fairseq's feature_grad_mult 0.1 is a pretraining setting: from scratch it would
+        # slow the front end's learning tenfold, so it trains at full rate unless set.
+        w2v_cfg = _with_overrides(SIZES[mcfg.size](), {"feature_grad_mult": 1.0, **mcfg.wav2vec2})
     model = CTCModel(CTCConfig(vocab_size, "wav2vec2", wav2vec2=w2v_cfg, rvq=mcfg.rvq,
                                final_dropout=mcfg.final_dropout))
     if encoder is not None:
@@ -357,9 +359,13 @@ def best_checkpoints(exp: Path, metric: str, k: int) -> list[tuple[int, float, P
             if rec.get("split") == "valid" and metric in rec.get("values", rec):
                 values = rec.get("values", rec)
                 scores[int(rec.get("updates", rec.get("num_updates", -1)))] = float(values[metric])
+    best = exp / "checkpoint_best.pt"
+    best_updates = torch.load(best, map_location="cpu", weights_only=True)["num_updates"] if best.is_file() else None
     found = []
     for updates, value in scores.items():
         p = exp / f"checkpoint_{updates}.pt"
+        if not p.is_file() and updates == best_updates:
+            p = best  # keep_last pruned the numbered file; checkpoint_best.pt is the same one
         if p.is_file() and math.isfinite(value):
             found.append((updates, value, p))
     return sorted(found, key=lambda x: x[1])[:k]

@@ -124,7 +124,8 @@ if run_stage 2 && ! "${skip_data_prep}"; then
   fi
   for s in $(echo "${sets}" | tr ' ' '\n' | awk 'NF && !seen[$0]++'); do
     out=${dumpdir}/${feats_type}/${s}
-    if done_or_forced "${out}"; then log "  ${out} already dumped"; continue; fi
+    # asrkit-dump itself skips a finished dump of the same data and settings (and refuses
+    # to overwrite one made from other data or settings without --force).
     # shellcheck disable=SC2086
     asrkit-dump --cmd "${train_cmd}" --nj "${nj}" --type "${feats_type}" \
       --sample-rate "${audio_sample_rate}" $("${force}" && echo --force) ${dump_opts} "data/${s}" "${out}"

@@ -13,6 +13,7 @@ set -euo pipefail
   --valid-set dev \
   --test-sets "test" \
   --unlabeled-set unlabeled \
+  --feats-type fbank \
   --pretrain-configs conf/pretrain_tiny.yaml \
   --finetune-configs conf/finetune_tiny.yaml \
   --decode-configs "conf/decode_greedy.yaml conf/decode_beam.yaml" \
