@@ -2,10 +2,9 @@
 
 Training is the expensive part, so it happens once per test session: :class:`Stages`
 builds each piece in a folder under pytest's session base directory and marks it done,
-so whichever test directory (pretrain, finetune, decode_stage) asks first builds it and
-the others reuse it. The conftest of each of those directories loads this module and
-re-exports its fixtures (``stages``, ``stage_kit``; test files cannot import modules
-under ``--import-mode=importlib``)::
+so whichever test directory below ``tests/stages/`` (pretrain, finetune, decode, e2e) asks
+first builds it and the others reuse it. Tests reach this module's helpers through the
+``stage_kit`` fixture (test files cannot import modules under ``--import-mode=importlib``)::
 
     stages.corpus        synthesized ca+es corpus: data/<set> and dump/raw/<set>
     stages.pretrained()  exp dir of an 8-update wav2vec 2.0 pretraining run
