@@ -31,10 +31,10 @@ import os
 import resource
 import statistics
 import string
-import subprocess
-import sys
 import time
 from pathlib import Path
+
+from common import conv_backward_flop, matmul_peak, run_worker, setup_torch
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
@@ -51,13 +51,6 @@ FINETUNE_MASKING["large"] = {**FINETUNE_MASKING["base"], "layerdrop": 0.1}
 LETTERS = string.ascii_lowercase + string.digits + "'"
 VOCAB = 3 + len(LETTERS)  # blank, <unk>, | and 37 characters
 IMPLS = ("asrkit", "transformers")
-
-
-def _setup(threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(threads)
-    torch.manual_seed(0)
 
 
 def make_batch(size: str, chars_per_second: float, spread: float):
@@ -151,24 +144,13 @@ def _set_layerdrop(model, impl: str, value: float) -> float:
     return old
 
 
-def _conv_backward_flop(grad_out_shape, x_shape, w_shape, _bias, _stride, _padding, _dilation,
-                        transposed, _output_padding, _groups, output_mask, out_shape=None, **_) -> int:
-    """Input and weight gradients of a convolution each cost its forward FLOPs. (torch's own
-    formula ignores ``groups`` for the weight gradient, which counts the grouped positional
-    conv's backward 16x too high.)"""
-    from torch.utils.flop_counter import conv_flop_count
-
-    forward = conv_flop_count(x_shape, w_shape, grad_out_shape, transposed)
-    return forward * (int(output_mask[0]) + int(output_mask[1]))
-
-
 def count_flops(model, impl: str, loss_fn) -> int:
     """FLOPs of one forward + backward, with every layer run (LayerDrop off)."""
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
     counter = FlopCounterMode(display=False,
-                              custom_mapping={torch.ops.aten.convolution_backward: _conv_backward_flop})
+                              custom_mapping={torch.ops.aten.convolution_backward: conv_backward_flop})
     layerdrop = _set_layerdrop(model, impl, 0.0)
     with counter:
         loss_fn().backward()
@@ -179,7 +161,7 @@ def count_flops(model, impl: str, loss_fn) -> int:
 
 def worker(impl: str, size: str, opts: argparse.Namespace) -> dict:
     """Time ``opts.steps`` training steps in this process; returns one JSON-able record."""
-    _setup(opts.threads)
+    setup_torch(opts.threads)
     model, loss_fn, step, audio = build(impl, size, opts)
     for _ in range(opts.warmup):
         step()
@@ -197,37 +179,12 @@ def worker(impl: str, size: str, opts: argparse.Namespace) -> dict:
     }
 
 
-def matmul_peak(threads: int, dtype: str, n: int = 1024, repeats: int = 20) -> float:
-    """Best GEMM rate over ``repeats`` n×n products in ``dtype``, in FLOP per CPU second
-    (like the steps' rate, so that time spent waiting for a core on a shared machine counts
-    in neither)."""
-    import torch
-
-    _setup(threads)
-    kind = torch.bfloat16 if dtype == "bf16" else torch.float32
-    a, b = torch.randn(n, n, dtype=kind), torch.randn(n, n, dtype=kind)
-    a @ b
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.process_time()
-        a @ b
-        best = min(best, time.process_time() - t)
-    return 2 * n**3 / best
-
-
-def _run(args: list[str]) -> dict:
-    done = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        sys.exit(f"worker {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def profile(size: str, opts: argparse.Namespace) -> None:
     """Print the top operators of one warm training step for each implementation."""
     from torch.profiler import profile as torch_profile
 
     for impl in IMPLS:
-        _setup(opts.threads)
+        setup_torch(opts.threads)
         _, _, step, _ = build(impl, size, opts)
         step()
         with torch_profile() as prof:
@@ -315,9 +272,9 @@ def main(argv: list[str] | None = None) -> None:
     for size in args.sizes.split(","):
         records, peaks, loads = [], [], []
         for rep in range(args.reps):
-            peaks.append(_run(["--peak", "--threads", str(args.threads), "--dtype", args.dtype])["peak"])
+            peaks.append(run_worker(__file__, ["--peak", "--threads", str(args.threads), "--dtype", args.dtype])["peak"])
             for impl in IMPLS if rep % 2 == 0 else IMPLS[::-1]:
-                rec = _run(["--worker", impl, size, *common])
+                rec = run_worker(__file__, ["--worker", impl, size, *common])
                 records.append(rec)
                 loads.append(os.getloadavg()[0])
                 print(f"{size} rep {rep} {impl:12s} step {statistics.median(rec['wall_s']):6.2f} s wall "

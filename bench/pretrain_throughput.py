@@ -26,22 +26,15 @@ import argparse
 import json
 import resource
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
+
+from common import conv_backward_flop, matmul_peak, run_worker, setup_torch
 
 OUT = Path(__file__).resolve().parent / "out"
 # (batch, seconds of audio per utterance): base gets a short batch so CPU steps stay short
 BATCHES = {"tiny": (4, 4.0), "small": (2, 4.0), "base": (2, 4.0), "large": (1, 4.0)}
 IMPLS = ("asrkit", "transformers")
-
-
-def _setup(threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(threads)
-    torch.manual_seed(0)
 
 
 def build(impl: str, size: str, dtype: str = "fp32"):
@@ -111,22 +104,11 @@ def _set_layerdrop(model, impl: str, value: float) -> float:
     return old
 
 
-def _conv_backward_flop(grad_out_shape, x_shape, w_shape, _bias, _stride, _padding, _dilation,
-                        transposed, _output_padding, _groups, output_mask, out_shape=None, **_) -> int:
-    """Each of a convolution's input and weight gradients costs its forward FLOPs; torch's
-    stock formula ignores ``groups`` for the weight gradient and counts the grouped
-    positional conv's backward 16× too high."""
-    from torch.utils.flop_counter import conv_flop_count
-
-    forward = conv_flop_count(x_shape, w_shape, grad_out_shape, transposed)
-    return forward * (int(output_mask[0]) + int(output_mask[1]))
-
-
 def worker(impl: str, size: str, steps: int, warmup: int, threads: int, dtype: str) -> dict:
     """Time ``steps`` training steps in this process; returns one JSON-able record."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    _setup(threads)
+    setup_torch(threads)
     model, forward, step, audio = build(impl, size, dtype)
     for _ in range(warmup):
         step()
@@ -140,7 +122,7 @@ def worker(impl: str, size: str, steps: int, warmup: int, threads: int, dtype: s
     import torch
 
     counter = FlopCounterMode(
-        display=False, custom_mapping={torch.ops.aten.convolution_backward: _conv_backward_flop}
+        display=False, custom_mapping={torch.ops.aten.convolution_backward: conv_backward_flop}
     )
     layerdrop = _set_layerdrop(model, impl, 0.0)
     with counter:
@@ -153,36 +135,12 @@ def worker(impl: str, size: str, steps: int, warmup: int, threads: int, dtype: s
     }
 
 
-def matmul_peak(threads: int, dtype: str, n: int = 1024, repeats: int = 20) -> float:
-    """Best GEMM rate (FLOP/s) over ``repeats`` n×n products in ``dtype``."""
-    import torch
-
-    _setup(threads)
-    kind = torch.bfloat16 if dtype == "bf16" else torch.float32
-    a, b = torch.randn(n, n, dtype=kind), torch.randn(n, n, dtype=kind)
-    a @ b
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        a @ b
-        best = min(best, time.perf_counter() - t)
-    return 2 * n**3 / best
-
-
-def _run(args: list[str]) -> dict:
-    cmd = [sys.executable, __file__, *args]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        sys.exit(f"worker {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def profile(size: str, threads: int, dtype: str) -> None:
     """Print the top operators of one warm training step for each implementation."""
     from torch.profiler import profile as torch_profile
 
     for impl in IMPLS:
-        _setup(threads)
+        setup_torch(threads)
         _, _, step, _ = build(impl, size, dtype)
         step()
         with torch_profile() as prof:
@@ -248,9 +206,9 @@ def main(argv: list[str] | None = None) -> None:
         records, peaks = [], []
         for rep in range(args.reps):
             order = IMPLS if rep % 2 == 0 else IMPLS[::-1]
-            peaks.append(_run(["--peak", "--threads", str(args.threads), "--dtype", args.dtype])["peak"])
+            peaks.append(run_worker(__file__, ["--peak", "--threads", str(args.threads), "--dtype", args.dtype])["peak"])
             for impl in order:
-                rec = _run(["--worker", impl, size, *common])
+                rec = run_worker(__file__, ["--worker", impl, size, *common])
                 records.append(rec)
                 print(
                     f"{size} rep {rep} {impl:12s} step {statistics.median(rec['wall_s']):6.2f} s wall "
