@@ -236,3 +236,25 @@ def test_bf16_autocast_keeps_the_contrastive_scores_in_fp32(micro_config):
             half = model(wave, lengths, time_mask=mask, negatives=negatives)
     assert half.logits.dtype == torch.float32 and torch.isfinite(half.loss)
     assert abs(half.logs["contrastive"] - full.logs["contrastive"]) < 0.05 * full.logs["contrastive"]
+
+
+@pytest.mark.parametrize("kernel", [128, 7])
+def test_fft_positional_conv_matches_the_direct_conv_in_values_and_gradients(kernel):
+    torch.manual_seed(0)
+    pos = wav2vec2.PositionalConvEmbedding(dim=64, kernel=kernel, groups=4)
+    assert pos.use_fft  # 16 channels per group
+    x = torch.randn(3, 150, 64, requires_grad=True)
+    fft_out = pos(x)
+    fft_grads = torch.autograd.grad(fft_out.square().sum(), [x, *pos.parameters()])
+    pos.use_fft = False
+    direct_out = pos(x)
+    direct_grads = torch.autograd.grad(direct_out.square().sum(), [x, *pos.parameters()])
+    assert fft_out.shape == direct_out.shape == x.shape
+    torch.testing.assert_close(fft_out, direct_out, rtol=1e-4, atol=1e-5)
+    for a, b in zip(fft_grads, direct_grads, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+
+
+def test_fft_positional_conv_is_kept_for_narrow_groups_only():
+    assert wav2vec2.PositionalConvEmbedding(256, 128, 16).use_fft  # tiny
+    assert not wav2vec2.PositionalConvEmbedding(768, 128, 16).use_fft  # base: direct conv is faster
