@@ -14,7 +14,9 @@ pyctcdecode's ``beta`` is flashlight's ``word_score``.
 
 Two LM conditions: ``closed`` (the LM text includes the test transcripts, so every test
 word is in the lexicon: the usual setting of a decoder benchmark) and ``open`` (LM on the
-other transcripts only; out-of-vocabulary words exist).
+other transcripts only; out-of-vocabulary words exist). The word-LM decoder runs twice:
+closed-vocabulary (``unk_score`` -inf: only lexicon words) and with unknown words allowed
+(``--unk-score``, spelled from pieces of lexicon words; see ``asrkit.decoding.beam``).
 
     python bench/decode_speed.py [--utts 100] [--beam 50] [--text FILE ...]
 
@@ -112,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--char-order", type=int, default=6, help="order of the character LM")
     parser.add_argument("--alpha", type=float, default=0.5, help="LM weight in pyctcdecode units")
     parser.add_argument("--beta", type=float, default=1.0, help="word insertion score")
+    parser.add_argument("--unk-score", type=float, default=0.0,
+                        help="asrkit unk_score of the open-vocabulary word-LM rows (added per unknown piece)")
     parser.add_argument("--confusion", type=float, default=0.15)
     parser.add_argument("--noise", type=float, default=1.5)
     parser.add_argument("--seed", type=int, default=0)
@@ -167,6 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     for cond, lm in lms.items():
         add("asrkit beam + LM", cond, ours("beam", lm=lm, lm_weight=lm_weight,
                                            word_score=args.beta, **pruning))
+        add("asrkit beam + LM, unknown words", cond,
+            ours("beam", lm=lm, lm_weight=lm_weight, word_score=args.beta, unk_score=args.unk_score,
+                 **pruning))
     for cond, lm in char_lms.items():
         add(f"asrkit beam + char {args.char_order}-gram", cond,
             ours("beam", lm=lm, lm_weight=2.0, sil_score=1.0, **pruning))
@@ -194,8 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     by = {(n, lm): s for n, lm, s, _ in rows}
     for cond in lms:
         if ("pyctcdecode beam + LM", cond) in by:
-            ratio = by[("pyctcdecode beam + LM", cond)] / by[("asrkit beam + LM", cond)]
-            print(f"\nbeam + LM ({cond}): asrkit is {ratio:.1f}x faster than pyctcdecode")
+            for name in ("asrkit beam + LM", "asrkit beam + LM, unknown words"):
+                ratio = by[("pyctcdecode beam + LM", cond)] / by[(name, cond)]
+                print(f"\n{name} ({cond}): {ratio:.1f}x faster than pyctcdecode")
     if ("pyctcdecode beam", "-") in by:
         print(f"beam without LM: asrkit is {by[('pyctcdecode beam', '-')] / by[('asrkit beam', '-')]:.1f}x faster")
     return 0

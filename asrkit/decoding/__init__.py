@@ -11,7 +11,6 @@ settings to record in ``decode_info.json`` (see :mod:`asrkit.score`).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Literal
@@ -40,7 +39,7 @@ class DecodeConfig:
     beam_threshold: float = 25.0
     lm_weight: float = 2.0
     word_score: float = 0.0
-    unk_score: float = -math.inf
+    unk_score: float = 0.0  # word LM: per unknown-word piece; -inf: lexicon words only
     sil_score: float = 0.0
     log_add: bool = True
     lm_unit: Literal["auto", "word", "char"] = "auto"

@@ -11,9 +11,13 @@ The lexicon is the LM's vocabulary (the ARPA unigrams), or a word list given wit
 utterance's last word is completed too, the decoder sees one extra frame in which ``|``
 is certain. SentencePiece models spell a word as its pieces (the first starts with ▁).
 
-Words outside the lexicon cannot be output unless ``unk_score`` is finite: then a prefix
-of a lexicon word may be emitted as an unknown word, scored by the LM's ``<unk>``, and is
-written with the letters the decoder chose.
+Words outside the lexicon (the usual case in low-resource test sets) are allowed by default:
+with a finite ``unk_score`` (default 0; -inf restricts the output to lexicon words) any prefix
+of a lexicon word that is not itself a word may end as an unknown word, scored by the
+LM's ``<unk>`` plus ``unk_score``, and the search goes on from the trie's root. An
+out-of-vocabulary word is thus spelled as one or more such pieces, each paying for an
+``<unk>``; the text is always read from the tokens the search chose, so the pieces of one
+word come out as that word (``cantaven``, not ``canta ven``).
 
 With a character LM (``asrkit-lm --unit char``, recorded in its ``lm_info.json``, or
 ``lm_unit="char"``): ``LexiconFreeDecoder`` scores every emitted token with the LM, so any
@@ -52,7 +56,7 @@ class BeamOptions:
     beam_threshold: float = 25.0  # drop hypotheses this far below the best
     lm_weight: float = 2.0
     word_score: float = 0.0  # added per word (word insertion score)
-    unk_score: float = -math.inf  # per unknown word; -inf forbids them
+    unk_score: float = 0.0  # per unknown-word piece (open vocabulary); -inf: lexicon words only
     sil_score: float = 0.0  # per word delimiter frame (character models)
     log_add: bool = True  # sum a prefix's paths (True) or keep the best path (False)
     lm_unit: str = "auto"  # "word", "char", or "auto": the LM's lm_info.json says (else word)
@@ -248,9 +252,8 @@ class BeamSearchDecoder(Decoder):
         )
         self._trie = trie  # the decoder keeps a reference only on the C++ side
         self._words = word_dict
-        self._unk_index = word_dict.get_index(UNK_WORD)
         self._decoder = fl.LexiconDecoder(
-            opts, trie, self._lm, self.sil_id, tok.blank_id, self._unk_index, [], False
+            opts, trie, self._lm, self.sil_id, tok.blank_id, word_dict.get_index(UNK_WORD), [], False
         )
         self.lm_unit = "word"
 
@@ -295,35 +298,9 @@ class BeamSearchDecoder(Decoder):
             tokens.pop(0)
         while tokens and tokens[-1] == delim:
             tokens.pop()
-        if self._words is None:
-            text = tok.decode(tokens)
-            words = text.split()
-        else:
-            words = self._words_of(result)
-            text = " ".join(words)
+        text = tok.decode(tokens)  # the tokens spell lexicon and unknown words alike
+        words = text.split()
         return Hypothesis(
             text, tokens, float(result.score), float(result.emittingModelScore),
             float(result.lmScore), words,
         )
-
-    def _words_of(self, result) -> list[str]:
-        """The emitted words; an unknown word is spelled from the tokens that led to it."""
-        words: list[str] = []
-        segment: list[int] = []
-        previous = None
-        for token, word in zip(result.tokens, result.words):
-            if token != previous and token >= 0:
-                segment.append(token)
-            previous = token
-            if word < 0:
-                continue
-            if word == self._unk_index:
-                spelled = self.tokenizer.decode(
-                    [i for i in segment if i != self.tokenizer.word_delimiter_id]
-                )
-                words.append(spelled.replace(" ", "") or UNK_WORD)
-            else:
-                words.append(self._words.get_entry(word))
-            segment = []
-        return words
-

@@ -166,7 +166,8 @@ lm=
 if "${use_lm}"; then lm=${expdir}/lm_${lm_unit}_${lm_order}gram/lm.arpa; fi
 # The LM joins beam-search configs only; greedy decoding has no use for it.
 lm_of() { if [ -n "${lm}" ] && grep -Eq 'kind: *beam' "$1"; then echo "${lm}"; fi; }
-decode_dir() { local l; l=$(lm_of "$2"); echo "$1/$(tag_of "$2" "${decode_opts}")${l:+_lm}/$3"; }
+# decode_<config>[_lm_<unit>_<order>gram]: each LM decodes into its own directory
+decode_dir() { local l; l=$(lm_of "$2"); echo "$1/$(tag_of "$2" "${decode_opts}")${l:+_$(basename "$(dirname "${l}")")}/$3"; }
 if run_stage 5 && ! "${skip_eval}"; then
   if "${use_lm}" && ! done_or_forced "$(dirname "${lm}")"; then
     log "Stage 5: training a ${lm_unit} ${lm_order}-gram LM -> ${lm}"

@@ -141,6 +141,16 @@ def test_word_lm_unknown_words_spelled_from_tokens_when_allowed(tok, word_lm):
     assert hyp.text == "the ca"
 
 
+def test_word_lm_spells_an_out_of_vocabulary_word_from_several_unknown_pieces(tok, word_lm):
+    # "cast" is no LM word and no prefix of one: it comes out as the unknown pieces
+    # "ca" (of cat) + "s" (of sat) + "t" (of the), read back as one word
+    lp = posteriors(tok, spell(tok, "the cast sat"))
+    closed = build_decoder(tok, "beam", lm=word_lm, lm_weight=0.5, unk_score=-math.inf)(lp)[0][0]
+    assert "cast" not in closed.words
+    hyp = build_decoder(tok, "beam", lm=word_lm, lm_weight=0.5, unk_score=0.0)(lp)[0][0]
+    assert hyp.text == "the cast sat" and hyp.words == ["the", "cast", "sat"]
+
+
 def test_character_lm_decodes_without_a_lexicon(tok, tmp_path):
     (tmp_path / "text").write_text("\n".join(LM_TEXT) + "\n", encoding="utf-8")
     train_lm(tmp_path / "text", tmp_path / "char" / "lm.arpa", order=4, backend="builtin", unit="char")

@@ -17,7 +17,8 @@ from asrkit.decoding import build_decoder
 from asrkit.lm import read_arpa_vocabulary
 
 BEAM = {"decoder": {"kind": "beam", "beam_size": 8, "nbest": 3}}
-BEAM_LM = {"decoder": {"kind": "beam", "beam_size": 8, "lm_weight": 0.5}}
+# lexicon words only (unk_score -inf; the default 0 lets unknown words through)
+BEAM_LM = {"decoder": {"kind": "beam", "beam_size": 8, "lm_weight": 0.5, "unk_score": float("-inf")}}
 
 
 def _hyps(out) -> list[tuple[str, str]]:
@@ -107,6 +108,7 @@ def test_beam_search_writes_a_ranked_nbest_list(decoded):
 def test_beam_search_with_an_lm_trained_by_asrkit_lm_spells_only_its_words(decoded):
     info = json.loads((decoded["lm"] / "decode_info.json").read_text())
     assert info["lm"] == str(decoded["arpa"]) and info["decoder"]["lm_weight"] == 0.5
+    assert info["decoder"]["unk_score"] == float("-inf")
     words = {w for _, text in _hyps(decoded["lm"]) for w in text.split()}
     assert words and words <= set(read_arpa_vocabulary(decoded["arpa"]))
 
