@@ -20,6 +20,8 @@ every ``train.valid_interval`` updates keeps the best checkpoint, stops early af
 ``train.patience`` validations without improvement, and the best ``finetune.average_best``
 checkpoints are averaged into ``model.pt``, the model stage 5 decodes with. With
 ``model.rvq.num_levels`` > 0 a residual vector quantizer sits between encoder and head.
+A frozen front end's output is computed once per utterance and reused in later epochs
+(``finetune.front_end_cache_mb``; exact, see :mod:`asrkit.train.frontend_cache`).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from asrkit.text.normalize import TextNormalizer
 from asrkit.text.tokenizer import Tokenizer, build_tokenizer, load_tokenizer
 from asrkit.train import FeatsDataset, StepOutput, TrainConfig, Trainer, distributed, seed_everything
 from asrkit.train.cli import fit_arguments
+from asrkit.train.frontend_cache import FrontEndCache
 from asrkit.train.summary import format_summary
 
 log = logging.getLogger("asrkit.finetune")
@@ -86,6 +89,7 @@ class FinetuneOptions:
     zero_infinity: bool = True  # CTC: ignore impossible alignments instead of inf loss
     average_best: int = 1  # average the best K validated checkpoints into model.pt
     valid_metric: Literal["wer", "cer", "loss"] = "wer"
+    front_end_cache_mb: float = 2048.0  # frozen front end's latents kept per utterance (0: off)
 
 
 @dataclass
@@ -224,6 +228,19 @@ class CTCTask:
         self.best_metric = cfg.finetune.valid_metric
         self.normalizer = TextNormalizer.from_spec(cfg.tokenizer.normalizer)
         self.encoder_frozen = False
+        self.front_end_caches: dict[str, FrontEndCache] = {}
+
+    def front_end(self, model: CTCModel, batch) -> torch.Tensor | None:
+        """The frozen front end's output for ``batch`` through the cache of its data set
+        (train when the model is training, valid otherwise), or None: computed in the model."""
+        mb = self.cfg.finetune.front_end_cache_mb
+        if mb <= 0 or not FrontEndCache.applies_to(model.encoder):
+            return None
+        name = "train" if model.training else "valid"
+        cache = self.front_end_caches.get(name)
+        if cache is None:
+            cache = self.front_end_caches[name] = FrontEndCache(mb, name)
+        return cache(model.encoder, batch.utt_ids, batch.inputs, batch.lengths)
 
     def on_update(self, num_updates: int) -> None:
         frozen = num_updates < self.cfg.finetune.freeze_encoder_updates
@@ -233,12 +250,13 @@ class CTCTask:
 
     def step(self, batch, num_updates: int) -> StepOutput:
         bare = distributed.unwrap(self.model)
+        z = self.front_end(bare, batch)
         if self.encoder_frozen:
             with torch.no_grad():
-                hidden, hidden_lengths = bare.encode(batch.inputs, batch.lengths, mask=True)
+                hidden, hidden_lengths = bare.encode(batch.inputs, batch.lengths, mask=True, z=z)
             out = self.model(batch.inputs, batch.lengths, hidden=hidden, hidden_lengths=hidden_lengths)
         else:
-            out = self.model(batch.inputs, batch.lengths, mask=True)
+            out = self.model(batch.inputs, batch.lengths, mask=True, z=z)
         targets, target_lengths = batch.targets, batch.target_lengths
         ctc = F.ctc_loss(out.log_probs.transpose(0, 1), targets, out.lengths, target_lengths,
                          blank=self.tokenizer.blank_id, reduction="sum",
@@ -267,12 +285,15 @@ class CTCTask:
         refs, hyps = [], []
         device = next(model.parameters()).device
         for batch in loader:
-            out = model(batch.inputs.to(device), batch.lengths.to(device))
+            batch = batch.to(device)
+            out = model(batch.inputs, batch.lengths, z=self.front_end(model, batch))
             best, _ = greedy_search(out.log_probs, out.lengths, self.tokenizer.blank_id)
             for ids, tgt, n in zip(best, batch.targets, batch.target_lengths):
                 refs.append(self.tokenizer.decode(tgt[: int(n)].tolist()))
                 hyps.append(self.tokenizer.decode(ids))
         model.train(was_training)
+        for cache in self.front_end_caches.values():
+            log.info(cache.summary())
         return error_rates(refs, hyps, self.normalizer)
 
     def extra_state(self) -> dict[str, Any]:

@@ -5,7 +5,10 @@ AdamW step, the same architecture (``asrkit.models.hf.config_to_hf``), batch, dr
 masking, LayerDrop and loss for both: CTC summed over the batch with ``zero_infinity``
 (``ctc_loss_reduction="sum"``, ``ctc_zero_infinity=True``), feature encoder frozen
 (asrkit's ``freeze_feature_encoder``, transformers' ``freeze_feature_encoder()``). asrkit's
-step is the stage's own code path, :class:`asrkit.finetune.CTCTask` ``.step``.
+step is the stage's own code path, :class:`asrkit.finetune.CTCTask` ``.step``, measured
+twice: ``asrkit`` computes the frozen front end every step (equal work: an utterance's first
+visit), ``asrkit-cached`` takes its latents from the stage's front-end cache
+(:mod:`asrkit.train.frontend_cache`), as every later epoch of a fine-tuning run does.
 
 The batch is random audio of bucketed lengths (the longest item sets the padding, the others
 are up to 15% shorter: the padding paths of both models run) and random character targets
@@ -50,7 +53,9 @@ FINETUNE_MASKING["small"] = FINETUNE_MASKING["base"]
 FINETUNE_MASKING["large"] = {**FINETUNE_MASKING["base"], "layerdrop": 0.1}
 LETTERS = string.ascii_lowercase + string.digits + "'"
 VOCAB = 3 + len(LETTERS)  # blank, <unk>, | and 37 characters
-IMPLS = ("asrkit", "transformers")
+# asrkit: every step computes the frozen front end (equal work, an epoch's first visit);
+# asrkit-cached: the front end's latents come from the stage's cache, as in every later epoch
+IMPLS = ("asrkit", "asrkit-cached", "transformers")
 
 
 def make_batch(size: str, chars_per_second: float, spread: float):
@@ -88,7 +93,9 @@ def build(impl: str, size: str, opts: argparse.Namespace):
 
     cfg = encoder_config(size)
     batch = make_batch(size, opts.chars_per_second, opts.spread)
-    if impl == "asrkit":
+    if impl.startswith("asrkit"):
+        import dataclasses
+
         from asrkit.finetune import CTCTask, FinetuneConfig
         from asrkit.models.ctc import CTCConfig, CTCModel
         from asrkit.text.tokenizer import BLANK, UNK, WORD_DELIMITER, CharTokenizer
@@ -96,7 +103,10 @@ def build(impl: str, size: str, opts: argparse.Namespace):
         model = CTCModel(CTCConfig(VOCAB, "wav2vec2", wav2vec2=cfg))
         model.encoder.freeze_feature_encoder()
         tokens = [BLANK, UNK, WORD_DELIMITER, *LETTERS]
-        task = CTCTask(model, FinetuneConfig(), CharTokenizer(tokens))
+        cfg = FinetuneConfig()
+        cache_mb = 1024.0 if impl == "asrkit-cached" else 0.0
+        cfg.finetune = dataclasses.replace(cfg.finetune, front_end_cache_mb=cache_mb)
+        task = CTCTask(model, cfg, CharTokenizer(tokens))
 
         def forward():
             return task.step(batch, num_updates=1_000_000).loss
@@ -137,7 +147,7 @@ def build(impl: str, size: str, opts: argparse.Namespace):
 
 def _set_layerdrop(model, impl: str, value: float) -> float:
     """Set LayerDrop, returning the old value (FLOPs are counted with every layer run)."""
-    if impl == "asrkit":
+    if impl.startswith("asrkit"):
         old, model.encoder.encoder.layerdrop = model.encoder.encoder.layerdrop, value
     else:
         old, model.config.layerdrop = model.config.layerdrop, value
@@ -214,29 +224,32 @@ def summarize(size: str, opts: argparse.Namespace, records: list[dict], peaks: l
             "gflops_per_cpu_s": flops / cpu / 1e9,
             "peak_fraction": flops / cpu / peak,
         }
-    pairs = [statistics.median(h["wall_s"]) / statistics.median(a["wall_s"])
-             for a, h in zip(by["asrkit"], by["transformers"])]
-    out["speedup_median_of_pairs"] = statistics.median(pairs)
-    out["speedup_wall"] = out["asrkit"]["audio_per_wall_s"] / out["transformers"]["audio_per_wall_s"]
-    out["speedup_cpu"] = out["asrkit"]["audio_per_cpu_s"] / out["transformers"]["audio_per_cpu_s"]
+    for impl in IMPLS[:-1]:
+        pairs = [statistics.median(h["wall_s"]) / statistics.median(a["wall_s"])
+                 for a, h in zip(by[impl], by["transformers"])]
+        out[impl]["speedup_median_of_pairs"] = statistics.median(pairs)
+        out[impl]["speedup_wall"] = out[impl]["audio_per_wall_s"] / out["transformers"]["audio_per_wall_s"]
+        out[impl]["speedup_cpu"] = out[impl]["audio_per_cpu_s"] / out["transformers"]["audio_per_cpu_s"]
     out["matmul_peak_gflops"] = peak / 1e9
     return out
 
 
 def report(summary: dict) -> None:
-    a, h = summary["asrkit"], summary["transformers"]
     batch, seconds = summary["batch"]
     print(f"\n{summary['size']}: batch {batch} × ≤{seconds} s ({summary['audio_s']:.1f} s of audio), "
           f"{summary['dtype']}, {summary['threads']} thread(s), matmul peak "
           f"{summary['matmul_peak_gflops']:.1f} GFLOP/s, transformers attention: {summary['hf_attention']}")
     print(f"{'':14s}{'audio s/s':>10s}{'audio s/cpu s':>15s}{'step s':>8s}{'RSS MB':>9s}"
           f"{'GFLOP/step':>12s}{'GFLOP/cpu s':>13s}{'% peak':>8s}")
-    for name, r in (("asrkit", a), ("transformers", h)):
+    for name in IMPLS:
+        r = summary[name]
         print(f"{name:14s}{r['audio_per_wall_s']:10.2f}{r['audio_per_cpu_s']:15.2f}{r['step_wall_s']:8.2f}"
               f"{r['rss_mb']:9.0f}{r['gflop_per_step']:12.1f}{r['gflops_per_cpu_s']:13.1f}"
               f"{100 * r['peak_fraction']:8.1f}")
-    print(f"speedup (wall, ratio of medians) {summary['speedup_wall']:.2f}x; median of paired ratios "
-          f"{summary['speedup_median_of_pairs']:.2f}x; CPU time {summary['speedup_cpu']:.2f}x")
+    for name in IMPLS[:-1]:
+        r = summary[name]
+        print(f"{name} / transformers: wall (ratio of medians) {r['speedup_wall']:.2f}x; median of paired "
+              f"ratios {r['speedup_median_of_pairs']:.2f}x; CPU time {r['speedup_cpu']:.2f}x")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -273,11 +286,11 @@ def main(argv: list[str] | None = None) -> None:
         records, peaks, loads = [], [], []
         for rep in range(args.reps):
             peaks.append(run_worker(__file__, ["--peak", "--threads", str(args.threads), "--dtype", args.dtype])["peak"])
-            for impl in IMPLS if rep % 2 == 0 else IMPLS[::-1]:
+            for impl in IMPLS if rep % 2 == 0 else IMPLS[::-1]:  # alternate the order
                 rec = run_worker(__file__, ["--worker", impl, size, *common])
                 records.append(rec)
                 loads.append(os.getloadavg()[0])
-                print(f"{size} rep {rep} {impl:12s} step {statistics.median(rec['wall_s']):6.2f} s wall "
+                print(f"{size} rep {rep} {impl:13s} step {statistics.median(rec['wall_s']):6.2f} s wall "
                       f"{statistics.median(rec['cpu_s']):6.2f} s cpu  rss {rec['rss_mb']:6.0f} MB  "
                       f"load {loads[-1]:.1f}", flush=True)
         summary = summarize(size, args, records, peaks)

@@ -74,18 +74,22 @@ class CTCModel(nn.Module):
             return self.encoder.receptive_field
         return 7  # two stride-2 3×3 convolutions
 
-    def encode(self, inputs: torch.Tensor, lengths: torch.Tensor, mask: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
-        """Encoder output [B, T, D] and lengths; ``mask`` applies fine-tuning time/channel masks."""
+    def encode(self, inputs: torch.Tensor, lengths: torch.Tensor, mask: bool = False,
+               z: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Encoder output [B, T, D] and lengths; ``mask`` applies fine-tuning time/channel masks;
+        ``z``: the wav2vec 2.0 front end's output, when already computed (cached)."""
         if isinstance(self.encoder, Wav2Vec2Model):
-            out = self.encoder(inputs, lengths, mask_time=mask, mask_channel=mask)
+            out = self.encoder(inputs, lengths, mask_time=mask, mask_channel=mask, z=z)
             return out.hidden, out.lengths
         return self.encoder(inputs, lengths)
 
     def forward(self, inputs: torch.Tensor, lengths: torch.Tensor, mask: bool = False,
-                hidden: torch.Tensor | None = None, hidden_lengths: torch.Tensor | None = None) -> CTCOutput:
-        """``hidden``/``hidden_lengths`` skip the encoder (given when it ran frozen outside)."""
+                hidden: torch.Tensor | None = None, hidden_lengths: torch.Tensor | None = None,
+                z: torch.Tensor | None = None) -> CTCOutput:
+        """``hidden``/``hidden_lengths`` skip the encoder (given when it ran frozen outside);
+        ``z`` skips the wav2vec 2.0 front end (see :meth:`encode`)."""
         if hidden is None:
-            hidden, hidden_lengths = self.encode(inputs, lengths, mask)
+            hidden, hidden_lengths = self.encode(inputs, lengths, mask, z)
         rvq_out = None
         if self.rvq is not None:
             valid = torch.arange(hidden.shape[1], device=hidden.device)[None] < hidden_lengths[:, None]

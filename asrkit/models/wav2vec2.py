@@ -543,8 +543,10 @@ class Wav2Vec2Model(nn.Module):
             lengths = torch.full((inputs.shape[0],), inputs.shape[1], device=inputs.device)
         return self.feature_extractor(inputs, lengths)[0]
 
-    def extract_features(self, inputs: torch.Tensor, lengths: torch.Tensor | None = None) -> Features:
-        """Front end, LayerNorm and projection (no masking)."""
+    def front_end(self, inputs: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """``[B, C, T]`` latents of the front end (waveform normalization included). An
+        utterance's valid frames do not depend on the batch it is in (padding-exact norms),
+        which is what lets :class:`asrkit.train.frontend_cache.FrontEndCache` reuse them."""
         full = lengths is None or bool((lengths == inputs.shape[1]).all())
         if lengths is None:
             lengths = torch.full((inputs.shape[0],), inputs.shape[1], device=inputs.device)
@@ -552,7 +554,18 @@ class Wav2Vec2Model(nn.Module):
         if self.cfg.frontend == "waveform" and self.cfg.normalize_waveform:
             inputs = self._normalize(inputs, lengths)
         with torch.set_grad_enabled(torch.is_grad_enabled() and self.feature_grad_mult > 0):
-            z = self._front_end(inputs, None if full else lengths)
+            return self._front_end(inputs, None if full else lengths)
+
+    def extract_features(
+        self, inputs: torch.Tensor, lengths: torch.Tensor | None = None, z: torch.Tensor | None = None
+    ) -> Features:
+        """Front end, LayerNorm and projection (no masking); ``z`` = :meth:`front_end`'s
+        output when already computed (a frozen front end's cached latents)."""
+        full = lengths is None or bool((lengths == inputs.shape[1]).all())
+        if lengths is None:
+            lengths = torch.full((inputs.shape[0],), inputs.shape[1], device=inputs.device)
+        if z is None:
+            z = self.front_end(inputs, None if full else lengths)
         if self.feature_grad_mult not in (0.0, 1.0) and z.requires_grad:
             z = GradMultiply.apply(z, self.feature_grad_mult)
         z = z.transpose(1, 2)  # [B, T, C]
@@ -597,10 +610,12 @@ class Wav2Vec2Model(nn.Module):
         mask_channel: bool = False,
         time_mask: torch.Tensor | None = None,
         return_hidden_states: bool = False,
+        z: torch.Tensor | None = None,
     ) -> EncoderOutput:
         """Context vectors. Masking happens only when asked for (``mask_time``,
-        ``mask_channel`` or an explicit ``time_mask``), in train or eval mode alike."""
-        feats = self.extract_features(inputs, lengths)
+        ``mask_channel`` or an explicit ``time_mask``), in train or eval mode alike.
+        ``z``: the front end's output for ``inputs``, when computed already."""
+        feats = self.extract_features(inputs, lengths, z)
         x, time_mask = self.apply_masks(
             feats.projected, feats.lengths, mask_time, mask_channel, time_mask
         )
