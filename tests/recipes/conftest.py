@@ -54,3 +54,35 @@ def run_recipe(recipe: Path, args: list[str], env: dict[str, str], script: str =
 @pytest.fixture(scope="session")
 def recipes() -> SimpleNamespace:
     return SimpleNamespace(copy=recipe_copy, env=recipe_env, run=run_recipe, egs=EGS, names=RECIPES)
+
+
+def fake_clips(sample: Path, root: Path) -> Path:
+    """The CoVoST 2 TSV sample with a tone for each clip it names (it has no audio), 0.1 s
+    per character of its sentence, so CTC has frames enough for the transcript."""
+    import csv
+
+    import numpy as np
+    import soundfile as sf
+
+    root.mkdir(parents=True)
+    for tsv in sample.glob("*.tsv"):
+        (root / tsv.name).write_bytes(tsv.read_bytes())
+    for src in sorted(p.name for p in sample.iterdir() if (p / "validated.tsv").is_file()):
+        (root / src / "clips").mkdir(parents=True)
+        (root / src / "validated.tsv").write_bytes((sample / src / "validated.tsv").read_bytes())
+        with open(sample / src / "validated.tsv", encoding="utf-8", newline="") as f:
+            for i, row in enumerate(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)):
+                seconds = max(1.0, 0.1 * len(row["sentence"])) + 0.1 * i
+                t = np.arange(int(48000 * seconds)) / 48000
+                tone = (0.1 * np.sin(2 * np.pi * (220 + 40 * i) * t)).astype(np.float32)
+                sf.write(root / src / "clips" / row["path"], tone, 48000, format="MP3")
+    return root
+
+
+@pytest.fixture(scope="session")
+def covost2_clips(shared_data, tmp_path_factory) -> Path:
+    """A CoVoST 2 layout over the TSV sample in ../shared/data, with fake clips."""
+    sample = shared_data / "covost2_tsv_sample"
+    if not sample.is_dir():
+        pytest.skip(f"no CoVoST 2 sample at {sample}")
+    return fake_clips(sample, tmp_path_factory.mktemp("covost2") / "cv4")

@@ -3,13 +3,11 @@ and the dumps hold every utterance, at 16 kHz, readable by the trainer's loader.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from asrkit.audio import info
 from asrkit.data import DataDir, read_table, validate_data_dir
@@ -118,30 +116,10 @@ def test_fbank_dump_for_the_conformer_baseline(recipes, shared_data, tmp_path, m
     assert mean.shape == std.shape == (80,) and (std > 0).all()
 
 
-def fake_clips(sample: Path, root: Path) -> Path:
-    """The CoVoST 2 TSV sample with a short tone for each clip it names (it has no audio)."""
-    root.mkdir(parents=True)
-    for tsv in sample.glob("*.tsv"):
-        (root / tsv.name).write_bytes(tsv.read_bytes())
-    for src in sorted(p.name for p in sample.iterdir() if (p / "validated.tsv").is_file()):
-        (root / src / "clips").mkdir(parents=True)
-        (root / src / "validated.tsv").write_bytes((sample / src / "validated.tsv").read_bytes())
-        with open(sample / src / "validated.tsv", encoding="utf-8", newline="") as f:
-            for i, row in enumerate(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)):
-                t = np.arange(48000 + 4800 * i) / 48000
-                tone = (0.1 * np.sin(2 * np.pi * (220 + 40 * i) * t)).astype(np.float32)
-                sf.write(root / src / "clips" / row["path"], tone, 48000, format="MP3")
-    return root
-
-
-def test_covost2_stages_1_2_over_fake_clips(recipes, shared_data, tmp_path, monkeypatch):
-    sample = shared_data / "covost2_tsv_sample"
-    if not sample.is_dir():
-        pytest.skip(f"no CoVoST 2 sample at {sample}")
-    corpus = fake_clips(sample, tmp_path / "cv4")
+def test_covost2_stages_1_2_over_fake_clips(recipes, covost2_clips, tmp_path, monkeypatch):
     recipe = recipes.copy("covost2", tmp_path)
     recipes.run(recipe, ["--stop-stage", "2", "--nj", "2", "--local-data-opts", "--sources ca,es"],
-                recipes.env(COVOST2=corpus, COVOST2_TSV=corpus))
+                recipes.env(COVOST2=covost2_clips, COVOST2_TSV=covost2_clips))
     monkeypatch.chdir(recipe)
     # 6 rows per source: 2 train, 2 dev, 2 test each (the TSVs' split column)
     check_data_and_dump({"train": 4, "dev": 4, "test": 4})
