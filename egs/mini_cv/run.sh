@@ -5,7 +5,8 @@
 #   ./run.sh                           # all six stages, ~10 minutes on 2 CPU cores
 #   ./run.sh --stage 3 --stop-stage 5  # only some stages (see ../TEMPLATE/asr.sh)
 #   ./run.sh --init none               # the no-pretraining baseline
-#   ./run.sh --finetune-configs conf/finetune_tiny_rvq4.yaml
+#   ./run.sh --finetune-configs conf/finetune_tiny_rvq.yaml
+#   ./run.sh --stage 5 --use-lm false  # beam search without the word 3-gram
 set -euo pipefail
 
 ./asr.sh \
@@ -17,4 +18,5 @@ set -euo pipefail
   --pretrain-configs conf/pretrain_tiny.yaml \
   --finetune-configs conf/finetune_tiny.yaml \
   --decode-configs "conf/decode_greedy.yaml conf/decode_beam.yaml" \
+  --use-lm true --lm-unit word --lm-order 3 \
   "$@"

@@ -66,6 +66,9 @@ def test_run_sh_goes_from_nothing_to_results_md_and_skips_finished_stages_when_r
         assert (done / ".done").is_file(), done
     assert (asr / "model.pt").is_file()
     decodes = sorted(asr.glob("decode_*/test"))
+    # greedy without and beam search with the recipe's word 3-gram, trained in stage 5
+    assert [d.parent.name for d in decodes] == ["decode_beam_lm_word_3gram", "decode_greedy"]
+    assert (recipe / "exp" / "lm_word_3gram" / "lm.arpa").is_file()
     assert len(decodes) == 2 and all((d / "hyp").is_file() and (d / "score" / "result.txt").is_file()
                                      for d in decodes)
     rows = results_rows(recipe / "RESULTS.md")
