@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 import subprocess
+import sys
 from typing import NamedTuple
 
 import numpy as np
@@ -50,11 +51,15 @@ def is_pipe(spec: str) -> bool:
 
 def _run_pipe(spec: str) -> bytes:
     command = spec.rstrip()[:-1].strip()
+    # asrkit's own tools (asrkit-speed) live next to this interpreter, on PATH or not
+    tools = os.path.dirname(sys.executable)
+    env = dict(os.environ, PATH=os.pathsep.join([tools, os.environ.get("PATH", "")]))
     proc = subprocess.run(
         ["bash", "-o", "pipefail", "-c", command],
         stdin=subprocess.DEVNULL,
         capture_output=True,
         check=False,
+        env=env,
     )
     if proc.returncode != 0:
         err = proc.stderr.decode("utf-8", "replace").strip().splitlines()

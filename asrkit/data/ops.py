@@ -394,7 +394,8 @@ def factor_label(factor: float | str) -> str:
 
 def speed_pipe(spec: str, factor: str) -> str:
     """The wav.scp value reading ``spec`` sped up by ``factor`` (a path or a pipe)."""
-    tool = f"{shlex.quote(sys.executable)} -m asrkit.data.speed {factor}"
+    # by name, as Kaldi writes sox: asrkit.audio finds asrkit's tools next to the interpreter
+    tool = f"asrkit-speed {factor}"
     spec = spec.strip()
     if spec.endswith("|"):
         return f"{spec} {tool} - |"
@@ -407,8 +408,8 @@ def speed_pipe(spec: str, factor: str) -> str:
 def speed_perturb(dd: DataDir, factor: float | str) -> DataDir:
     """A speed-perturbed copy (``perturb_data_dir_speed.sh``): ids get ``sp<factor>-``.
 
-    ``wav.scp`` becomes a pipe through :mod:`asrkit.data.speed`; segment times, ``utt2dur``
-    and ``reco2dur`` are divided by ``factor`` (durations are measured first when
+    ``wav.scp`` becomes a pipe through ``asrkit-speed`` (:mod:`asrkit.data.speed`); segment
+    times, ``utt2dur`` and ``reco2dur`` are divided by ``factor`` (durations are measured first when
     missing); ``utt2uniq`` maps each new id to its original; features and sample counts
     (:data:`SIGNAL_TABLES`) are dropped, as they no longer match the audio.
     """

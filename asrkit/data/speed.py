@@ -1,4 +1,4 @@
-"""Speed perturbation as a wav.scp pipe: ``python -m asrkit.data.speed 0.9 in.wav |``.
+"""Speed perturbation as a wav.scp pipe: ``asrkit-speed 0.9 in.wav |``.
 
 What ``sox ... speed 0.9`` does, without needing sox: the audio is played ``factor`` times
 as fast (tempo and pitch change together) by resampling it from ``rate * factor`` to
@@ -46,7 +46,7 @@ def perturb_file(source: str, factor: float, out) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m asrkit.data.speed",
+        prog="asrkit-speed",
         description="Write INPUT sped up by FACTOR (tempo and pitch) as WAV to stdout.",
     )
     parser.add_argument("factor", type=float, help="speed factor, e.g. 0.9 (slower) or 1.1 (faster)")
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         perturb_file(args.input, args.factor, sys.stdout.buffer)
     except (ValueError, RuntimeError, OSError, sf.SoundFileError) as e:
-        print(f"asrkit.data.speed: {args.input}: {e}", file=sys.stderr)
+        print(f"asrkit-speed: {args.input}: {e}", file=sys.stderr)
         return 1
     return 0
 

@@ -38,7 +38,7 @@ def test_speed_perturbed_dir_ids_times_and_durations(seg_datadir):
     assert out.reco_tables["reco2dur"]["sp0.9-rec-sA"] == "3.333333"
     assert out.utt_tables["utt2uniq"]["sp0.9-sA-001"] == "sA-001"
     assert out.spk_tables["spk2gender"]["sp0.9-sB"] == "f"
-    assert out.wav_scp["sp0.9-rec-sA"].endswith("-m asrkit.data.speed 0.9 /audio/rec-sA.wav |")
+    assert out.wav_scp["sp0.9-rec-sA"] == "asrkit-speed 0.9 /audio/rec-sA.wav |"
 
 
 def test_speed_perturb_drops_signal_tables(datadir):
@@ -76,7 +76,7 @@ def test_speed_module_reports_unreadable_input(tmp_path):
     bad.write_bytes(b"nope")
     proc = subprocess.run([sys.executable, "-m", "asrkit.data.speed", "1.1", str(bad)],
                           capture_output=True, text=True)
-    assert proc.returncode == 1 and f"asrkit.data.speed: {bad}:" in proc.stderr
+    assert proc.returncode == 1 and f"asrkit-speed: {bad}:" in proc.stderr
 
 
 def test_speed_module_reads_stdin(tmp_path, write_sine):

@@ -150,7 +150,7 @@ def test_copy_and_combine_wrappers(recipe, utils_run):
 def test_perturb_data_dir_speed_wrapper(recipe, utils_run):
     utils_run("perturb_data_dir_speed.sh", "1.1", "data/train", "data/sp", cwd=recipe)
     sp = DataDir.read(recipe / "data/sp")
-    assert sp.utts[0] == "sp1.1-sA-000" and "asrkit.data.speed 1.1" in sp.wav_scp["sp1.1-sA-000"]
+    assert sp.utts[0] == "sp1.1-sA-000" and "asrkit-speed 1.1" in sp.wav_scp["sp1.1-sA-000"]
     same = utils_run("perturb_data_dir_speed.sh", "1.1", "data/sp", "data/sp", cwd=recipe, check=False)
     assert same.returncode == 1 and "must be different" in same.stderr
 
