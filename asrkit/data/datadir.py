@@ -44,11 +44,20 @@ _RECO_MAP = re.compile(r"reco2\w+")
 
 
 class Segment(NamedTuple):
-    """A ``segments`` line: utterance = recording ``reco`` from ``start`` to ``end`` seconds."""
+    """A ``segments`` line: utterance = recording ``reco`` from ``start`` to ``end`` seconds.
+    ``end`` = -1 (:data:`TO_THE_END`, Kaldi's ``extract-segments`` convention) means the
+    end of the recording; :meth:`DataDir.read` resolves it to a time."""
 
     reco: str
     start: float
     end: float
+
+    @property
+    def open_ended(self) -> bool:
+        return self.end == TO_THE_END
+
+
+TO_THE_END = -1.0
 
 
 def table_kind(name: str) -> str | None:
@@ -66,6 +75,22 @@ def format_seconds(x: float) -> str:
     """Seconds with at most 6 decimals and no trailing zeros (``1.5``, ``0.123457``, ``3``)."""
     s = f"{x:.6f}".rstrip("0").rstrip(".")
     return "0" if s in ("", "-0") else s
+
+
+def _recording_seconds(reco: str, reco2dur: dict[str, str], wav_scp: dict[str, str]) -> float | None:
+    try:
+        return float(reco2dur[reco])
+    except (KeyError, ValueError):
+        pass
+    if reco not in wav_scp:
+        return None
+    from asrkit.audio import AudioError, info  # audio libraries load only when needed
+
+    try:
+        a = info(wav_scp[reco])
+    except AudioError:
+        return None
+    return a.num_frames / a.sample_rate
 
 
 def parse_segment(value: str) -> Segment:
@@ -121,7 +146,28 @@ class DataDir:
             kind = table_kind(name)
             group = {"utt": dd.utt_tables, "reco": dd.reco_tables, "spk": dd.spk_tables}[kind]
             group[name] = table.values
+        if dd.segments and any(seg.open_ended for seg in dd.segments.values()):
+            dd._resolve_open_segments()
         return dd
+
+    def _resolve_open_segments(self) -> None:
+        """Give segments ending at -1 their recording's end: from ``reco2dur``, else from the
+        audio header (a recording that cannot be read keeps -1; ``fix`` and the dump report it)."""
+        reco2dur = self.reco_tables.get("reco2dur", {})
+        ends: dict[str, float] = {}
+        resolved = 0
+        for utt, seg in self.segments.items():
+            if not seg.open_ended:
+                continue
+            if seg.reco not in ends:
+                end = _recording_seconds(seg.reco, reco2dur, self.wav_scp)
+                if end is None:
+                    continue
+                ends[seg.reco] = end
+            self.segments[utt] = seg._replace(end=ends[seg.reco])
+            resolved += 1
+        log.info("%s/segments: %d segment(s) ending at -1 now end with their recording (%d recording(s))",
+                 self.path, resolved, len(ends))
 
     # ---- views ---------------------------------------------------------------------------
 

@@ -343,7 +343,7 @@ class _Checker:
             if seg.start < 0:
                 self.err("segments", utt, f"utterance '{utt}' starts at {seg.start} < 0; fix its times or "
                          f"{_FIX}", "bad-segment")
-            if not seg.end > seg.start:
+            if not seg.open_ended and not seg.end > seg.start:  # -1: to the recording's end (Kaldi)
                 self.err("segments", utt, f"utterance '{utt}' ends at {seg.end}, not after its start "
                          f"{seg.start}; fix its times or {_FIX}", "bad-segment")
         for reco in c_sorted(set(wav).difference(used)):
@@ -390,7 +390,7 @@ class _Checker:
             for utt, seg in self.segments.items():
                 dur = self.t["utt2dur"].values.get(utt)
                 try:
-                    if dur is not None and abs(float(dur) - (seg.end - seg.start)) > 0.01:
+                    if dur is not None and not seg.open_ended and abs(float(dur) - (seg.end - seg.start)) > 0.01:
                         self.err("utt2dur", utt, f"utterance '{utt}' lasts {dur} s but its segment "
                                  f"lasts {seg.end - seg.start:.3f} s; regenerate utt2dur",
                                  "duration-mismatch", warning=True)
@@ -435,7 +435,7 @@ class _Checker:
     def check_segment_ends(self, reco2dur: dict[str, float]) -> None:
         for utt, seg in (self.segments or {}).items():
             dur = reco2dur.get(seg.reco)
-            if dur is None or seg.end <= dur + 0.01:
+            if dur is None or seg.open_ended or seg.end <= dur + 0.01:
                 continue
             over = seg.end > dur + SEGMENT_OVERSHOOT
             self.err("segments", utt, f"utterance '{utt}' ends at {seg.end} s, after the end of recording "

@@ -131,3 +131,39 @@ def test_durations_come_from_utt2dur_or_segments(datadir, seg_datadir):
 
 def test_segment_is_a_named_tuple():
     assert Segment("r", 0.0, 1.0).end == 1.0
+
+
+def _open_ended_dir(tmp_path, write_sine, reco2dur: bool) -> Path:
+    """Two utterances of one 3 s recording, the second ending at -1 (Kaldi: to the end)."""
+    d = tmp_path / "data"
+    d.mkdir()
+    wav = write_sine(tmp_path / "rec.wav", 3.0)
+    (d / "wav.scp").write_text(f"rec {wav}\n")
+    (d / "segments").write_text("s-u1 rec 0 1.2\ns-u2 rec 1.2 -1\n")
+    (d / "utt2spk").write_text("s-u1 s\ns-u2 s\n")
+    (d / "spk2utt").write_text("s s-u1 s-u2\n")
+    (d / "text").write_text("s-u1 a\ns-u2 b\n")
+    if reco2dur:
+        (d / "reco2dur").write_text("rec 2.9\n")
+    return d
+
+
+@pytest.mark.parametrize("reco2dur, end", [(False, 3.0), (True, 2.9)])
+def test_segment_ending_at_minus_one_ends_with_its_recording(tmp_path, write_sine, reco2dur, end):
+    d = _open_ended_dir(tmp_path, write_sine, reco2dur)
+    assert validate_data_dir(d).ok  # -1 is valid, as in Kaldi
+    dd = DataDir.read(d)
+    assert dd.segments["s-u2"] == Segment("rec", 1.2, end)  # from the audio header, or reco2dur
+    assert dd.durations()["s-u2"] == pytest.approx(end - 1.2)
+    assert dd.segments["s-u1"] == Segment("rec", 0.0, 1.2)
+
+
+def test_open_ended_segment_is_dumped_to_the_end_of_its_recording(tmp_path, write_sine):
+    import kaldiio
+
+    from asrkit.dump import DumpConfig, JobPaths, dump_split
+
+    d = _open_ended_dir(tmp_path, write_sine, reco2dur=False)
+    dump_split(d, tmp_path / "dump", 1, DumpConfig(), "key")
+    feats = kaldiio.load_scp(str(JobPaths.of(tmp_path / "dump", 1).scp))
+    assert len(feats["s-u2"]) == round((3.0 - 1.2) * 16000)
