@@ -53,7 +53,7 @@ init=ssl              # ssl (stage-3 result) | none (random init) | path to a HF
 
 # Stage 5: LM and decoding
 use_lm=false          # train an n-gram LM on the training text and beam-search with it
-lm_unit=word          # word (lexicon decoding) | char (lexicon-free: open vocabulary)
+lm_unit=word          # word (lexicon decoding; unknown words allowed unless unk_score: -.inf) | char (lexicon-free)
 lm_order=3            # e.g. 3 for words, 8 for characters
 lm_text=              # external LM text (default: transcripts of train_set)
 decode_configs="conf/decode_greedy.yaml"
