@@ -161,8 +161,6 @@ def report(res: dict, audio: float) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from asrkit.decode import DecodeStageConfig
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="tiny,base")
     parser.add_argument("--minutes", type=float, default=1.5, help="audio to decode")
@@ -171,9 +169,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lm-sentences", type=int, default=20000, help="LM training sentences")
     parser.add_argument("--char-order", type=int, default=6)
     parser.add_argument("--lm-weight", type=float, default=0.5, help="as egs/*/conf/decode_beam.yaml")
-    parser.add_argument("--batch-bins", type=int, nargs="+", default=[DecodeStageConfig().batch_bins, 1],
+    parser.add_argument("--batch-bins", type=int, nargs="+", default=[1, 4_000_000],
                         help="asrkit-decode batch_bins values to time the forward pass with (1: one "
-                             "utterance per batch); totals use the first (default: the stage's, then 1)")
+                             "utterance per batch); totals use the first (default: the stage's CPU "
+                             "default 1, then its GPU default 4,000,000)")
     parser.add_argument("--searches", default=None,
                         help="comma-separated subset of the searches to time (default: all)")
     parser.add_argument("--seed", type=int, default=0)

@@ -297,12 +297,14 @@ class PositionalConvEmbedding(nn.Module):
     """Relative position through a wide grouped conv with weight norm over the kernel axis
     (fairseq ``pos_conv``: Conv1d(k=128, groups=16) → SamePad → GELU).
 
-    On CPU with at most :data:`FFT_MAX_GROUP_WIDTH` channels per group (the tiny and small
-    sizes) the same convolution is computed through the FFT (:func:`fft_conv1d`): oneDNN
-    runs a 128-tap grouped conv, and its backward above all, far below the machine's matmul
-    rate (a tiny fine-tuning step spends ~15% of its time there), while the FFT form is
-    3-8x faster forward + backward at these widths. At base width (48 channels per group)
-    the frequency-domain weight outgrows the work saved, so the direct conv stays.
+    When training on CPU with at most :data:`FFT_MAX_GROUP_WIDTH` channels per group (the
+    tiny and small sizes) the same convolution is computed through the FFT
+    (:func:`fft_conv1d`): oneDNN runs a 128-tap grouped conv's backward far below the
+    machine's matmul rate (a tiny fine-tuning step spent ~15% of its time there), while the
+    FFT form is 3-8x faster forward + backward at these widths. Without a backward
+    (decoding, validation, a frozen encoder) oneDNN's forward alone is as fast or faster for
+    one utterance, and at base width (48 channels per group) the frequency-domain weight
+    outgrows the work saved, so the direct conv runs there.
     """
 
     def __init__(self, dim: int, kernel: int, groups: int) -> None:
@@ -316,7 +318,8 @@ class PositionalConvEmbedding(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, T, D]
         x = x.transpose(1, 2)
-        if self.use_fft and x.device.type == "cpu":
+        backward = torch.is_grad_enabled() and (x.requires_grad or self.conv.bias.requires_grad)
+        if self.use_fft and backward and x.device.type == "cpu":
             conv = self.conv
             y = fft_conv1d(x, conv.weight, conv.bias, conv.groups, conv.padding[0]).to(x.dtype)
         else:

@@ -255,6 +255,13 @@ def test_fft_positional_conv_matches_the_direct_conv_in_values_and_gradients(ker
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
 
 
-def test_fft_positional_conv_is_kept_for_narrow_groups_only():
+def test_fft_positional_conv_is_kept_for_narrow_groups_in_training_only(monkeypatch):
     assert wav2vec2.PositionalConvEmbedding(256, 128, 16).use_fft  # tiny
     assert not wav2vec2.PositionalConvEmbedding(768, 128, 16).use_fft  # base: direct conv is faster
+    pos = wav2vec2.PositionalConvEmbedding(64, 16, 4)
+    calls = []
+    monkeypatch.setattr(wav2vec2, "fft_conv1d", lambda *a: calls.append(1) or torch.zeros(2, 64, 30))
+    pos(torch.randn(2, 30, 64))  # parameters need gradients: the FFT form
+    with torch.no_grad():  # no backward (decoding, validation): oneDNN's forward
+        pos(torch.randn(2, 30, 64))
+    assert calls == [1]
