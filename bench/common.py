@@ -51,3 +51,69 @@ def run_worker(script: str, args: list[str]) -> dict:
     if done.returncode != 0:
         sys.exit(f"worker {' '.join(args)} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def interleaved_runs(script: str, size: str, impls: tuple[str, ...], reps: int, threads: int, dtype: str,
+                     worker_args: list[str]) -> tuple[list[dict], list[float], list[float]]:
+    """``reps`` repetitions of: the matmul peak, then one fresh worker process per
+    implementation (``script --worker IMPL SIZE worker_args``), in alternating order (A B,
+    B A, ...) because the machine may be shared. Returns (records, peaks, 1-min load averages)."""
+    import os
+    import statistics
+
+    records, peaks, loads = [], [], []
+    for rep in range(reps):
+        peaks.append(run_worker(script, ["--peak", "--threads", str(threads), "--dtype", dtype])["peak"])
+        for impl in impls if rep % 2 == 0 else impls[::-1]:
+            rec = run_worker(script, ["--worker", impl, size, *worker_args])
+            records.append(rec)
+            loads.append(os.getloadavg()[0])
+            print(f"{size} rep {rep} {impl:13s} step {statistics.median(rec['wall_s']):6.2f} s wall "
+                  f"{statistics.median(rec['cpu_s']):6.2f} s cpu  rss {rec['rss_mb']:6.0f} MB  "
+                  f"load {loads[-1]:.1f}", flush=True)
+    return records, peaks, loads
+
+
+def impl_stats(recs: list[dict], peak: float) -> dict:
+    """Medians of one implementation's records: audio seconds per wall/CPU second, step
+    times, peak RSS, FLOPs per step and per CPU second, fraction of the matmul ``peak``."""
+    import statistics
+
+    audio, flops = recs[0]["audio_s"], recs[0]["flops"]
+    wall = statistics.median(statistics.median(r["wall_s"]) for r in recs)
+    cpu = statistics.median(statistics.median(r["cpu_s"]) for r in recs)
+    return {
+        "audio_per_wall_s": audio / wall,
+        "audio_per_cpu_s": audio / cpu,
+        "step_wall_s": wall,
+        "step_cpu_s": cpu,
+        "rss_mb": statistics.median(r["rss_mb"] for r in recs),
+        "gflop_per_step": flops / 1e9,
+        # per CPU second: on a shared machine wall time includes waiting for a core
+        "gflops_per_cpu_s": flops / cpu / 1e9,
+        "peak_fraction": flops / cpu / peak,
+    }
+
+
+def add_speedups(summary: dict, by: dict[str, list[dict]], reference: str) -> None:
+    """``speedup_wall``/``_cpu`` (ratio of medians) and ``speedup_median_of_pairs`` (of the
+    paired repetitions) of every implementation over ``reference``, into ``summary[impl]``."""
+    import statistics
+
+    ref = summary[reference]
+    for impl in by:
+        if impl == reference:
+            continue
+        pairs = [statistics.median(h["wall_s"]) / statistics.median(a["wall_s"])
+                 for a, h in zip(by[impl], by[reference])]
+        summary[impl]["speedup_median_of_pairs"] = statistics.median(pairs)
+        summary[impl]["speedup_wall"] = summary[impl]["audio_per_wall_s"] / ref["audio_per_wall_s"]
+        summary[impl]["speedup_cpu"] = summary[impl]["audio_per_cpu_s"] / ref["audio_per_cpu_s"]
+
+
+def save_results(out_dir, stem: str, results: list[dict]) -> None:
+    """``out_dir/<stem>_<time>.json``, and say where."""
+    out_dir.mkdir(exist_ok=True)
+    path = out_dir / f"{stem}_{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(results, indent=1))
+    print(f"raw results: {path}")

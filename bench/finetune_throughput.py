@@ -30,14 +30,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import statistics
 import string
 import time
 from pathlib import Path
 
-from common import conv_backward_flop, matmul_peak, run_worker, setup_torch
+from common import (add_speedups, conv_backward_flop, impl_stats, interleaved_runs, matmul_peak,
+                    save_results, setup_torch)
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
@@ -210,26 +210,8 @@ def summarize(size: str, opts: argparse.Namespace, records: list[dict], peaks: l
            "hf_attention": by["transformers"][0]["attention"]}
     peak = statistics.median(peaks)
     for impl, recs in by.items():
-        wall = statistics.median(statistics.median(r["wall_s"]) for r in recs)
-        cpu = statistics.median(statistics.median(r["cpu_s"]) for r in recs)
-        flops = recs[0]["flops"]
-        out[impl] = {
-            "audio_per_wall_s": out["audio_s"] / wall,
-            "audio_per_cpu_s": out["audio_s"] / cpu,
-            "step_wall_s": wall,
-            "step_cpu_s": cpu,
-            "rss_mb": statistics.median(r["rss_mb"] for r in recs),
-            "gflop_per_step": flops / 1e9,
-            # per CPU second: on a shared machine wall time includes waiting for a core
-            "gflops_per_cpu_s": flops / cpu / 1e9,
-            "peak_fraction": flops / cpu / peak,
-        }
-    for impl in IMPLS[:-1]:
-        pairs = [statistics.median(h["wall_s"]) / statistics.median(a["wall_s"])
-                 for a, h in zip(by[impl], by["transformers"])]
-        out[impl]["speedup_median_of_pairs"] = statistics.median(pairs)
-        out[impl]["speedup_wall"] = out[impl]["audio_per_wall_s"] / out["transformers"]["audio_per_wall_s"]
-        out[impl]["speedup_cpu"] = out[impl]["audio_per_cpu_s"] / out["transformers"]["audio_per_cpu_s"]
+        out[impl] = impl_stats(recs, peak)
+    add_speedups(out, by, "transformers")
     out["matmul_peak_gflops"] = peak / 1e9
     return out
 
@@ -283,26 +265,15 @@ def main(argv: list[str] | None = None) -> None:
               "--spread", str(args.spread)]
     results = []
     for size in args.sizes.split(","):
-        records, peaks, loads = [], [], []
-        for rep in range(args.reps):
-            peaks.append(run_worker(__file__, ["--peak", "--threads", str(args.threads), "--dtype", args.dtype])["peak"])
-            for impl in IMPLS if rep % 2 == 0 else IMPLS[::-1]:  # alternate the order
-                rec = run_worker(__file__, ["--worker", impl, size, *common])
-                records.append(rec)
-                loads.append(os.getloadavg()[0])
-                print(f"{size} rep {rep} {impl:13s} step {statistics.median(rec['wall_s']):6.2f} s wall "
-                      f"{statistics.median(rec['cpu_s']):6.2f} s cpu  rss {rec['rss_mb']:6.0f} MB  "
-                      f"load {loads[-1]:.1f}", flush=True)
+        records, peaks, loads = interleaved_runs(__file__, size, IMPLS, args.reps, args.threads, args.dtype,
+                                                 common)
         summary = summarize(size, args, records, peaks)
         summary["load_average_1min"] = [min(loads), statistics.median(loads), max(loads)]
         results.append({"summary": summary, "records": records, "peaks": peaks})
         report(summary)
         print(f"load average (1 min) during the runs: min {min(loads):.1f}, median "
               f"{statistics.median(loads):.1f}, max {max(loads):.1f}\n")
-    OUT.mkdir(exist_ok=True)
-    path = OUT / f"finetune_throughput_{args.dtype}_{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps(results, indent=1))
-    print(f"raw results: {path}")
+    save_results(OUT, f"finetune_throughput_{args.dtype}", results)
 
 
 if __name__ == "__main__":

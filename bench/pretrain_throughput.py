@@ -25,11 +25,11 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import statistics
 import time
 from pathlib import Path
 
-from common import conv_backward_flop, matmul_peak, run_worker, setup_torch
+from common import (add_speedups, conv_backward_flop, impl_stats, interleaved_runs, matmul_peak, save_results,
+                    setup_torch)
 
 OUT = Path(__file__).resolve().parent / "out"
 # (batch, seconds of audio per utterance): base gets a short batch so CPU steps stay short
@@ -153,25 +153,8 @@ def summarize(size: str, records: list[dict], peaks: list[float]) -> dict:
     by = {impl: [r for r in records if r["impl"] == impl] for impl in IMPLS}
     out = {"size": size, "batch": BATCHES[size]}
     for impl, recs in by.items():
-        audio = recs[0]["audio_s"]
-        wall = statistics.median(statistics.median(r["wall_s"]) for r in recs)
-        cpu = statistics.median(statistics.median(r["cpu_s"]) for r in recs)
-        out[impl] = {
-            "audio_per_wall_s": audio / wall,
-            "audio_per_cpu_s": audio / cpu,
-            "step_wall_s": wall,
-            "rss_mb": statistics.median(r["rss_mb"] for r in recs),
-            "gflop_per_step": recs[0]["flops"] / 1e9,
-            "gflops_per_cpu_s": recs[0]["flops"] / cpu / 1e9,
-            "peak_fraction": recs[0]["flops"] / cpu / max(peaks),
-        }
-    pairs = [
-        statistics.median(h["wall_s"]) / statistics.median(a["wall_s"])
-        for a, h in zip(by["asrkit"], by["transformers"])
-    ]
-    out["speedup_median_of_pairs"] = statistics.median(pairs)
-    out["speedup_wall"] = out["asrkit"]["audio_per_wall_s"] / out["transformers"]["audio_per_wall_s"]
-    out["speedup_cpu"] = out["asrkit"]["audio_per_cpu_s"] / out["transformers"]["audio_per_cpu_s"]
+        out[impl] = impl_stats(recs, max(peaks))
+    add_speedups(out, by, "transformers")
     out["matmul_peak_gflops"] = max(peaks) / 1e9
     return out
 
@@ -203,18 +186,7 @@ def main(argv: list[str] | None = None) -> None:
               "--dtype", args.dtype]
     results = []
     for size in args.sizes.split(","):
-        records, peaks = [], []
-        for rep in range(args.reps):
-            order = IMPLS if rep % 2 == 0 else IMPLS[::-1]
-            peaks.append(run_worker(__file__, ["--peak", "--threads", str(args.threads), "--dtype", args.dtype])["peak"])
-            for impl in order:
-                rec = run_worker(__file__, ["--worker", impl, size, *common])
-                records.append(rec)
-                print(
-                    f"{size} rep {rep} {impl:12s} step {statistics.median(rec['wall_s']):6.2f} s wall "
-                    f"{statistics.median(rec['cpu_s']):6.2f} s cpu  rss {rec['rss_mb']:6.0f} MB",
-                    flush=True,
-                )
+        records, peaks, _ = interleaved_runs(__file__, size, IMPLS, args.reps, args.threads, args.dtype, common)
         summary = summarize(size, records, peaks)
         results.append({"summary": summary, "records": records, "peaks": peaks})
         a, h = summary["asrkit"], summary["transformers"]
@@ -225,12 +197,9 @@ def main(argv: list[str] | None = None) -> None:
         for name, r in (("asrkit", a), ("transformers", h)):
             print(f"{name:14s}{r['audio_per_wall_s']:10.2f}{r['audio_per_cpu_s']:15.2f}{r['rss_mb']:9.0f}"
                   f"{r['gflop_per_step']:12.1f}{r['gflops_per_cpu_s']:13.1f}{100 * r['peak_fraction']:8.1f}")
-        print(f"speedup (wall, ratio of medians) {summary['speedup_wall']:.2f}x; median of paired ratios "
-              f"{summary['speedup_median_of_pairs']:.2f}x; CPU-time {summary['speedup_cpu']:.2f}x\n")
-    OUT.mkdir(exist_ok=True)
-    path = OUT / f"pretrain_throughput_{args.dtype}_{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps(results, indent=1))
-    print(f"raw results: {path}")
+        print(f"speedup (wall, ratio of medians) {a['speedup_wall']:.2f}x; median of paired ratios "
+              f"{a['speedup_median_of_pairs']:.2f}x; CPU-time {a['speedup_cpu']:.2f}x\n")
+    save_results(OUT, f"pretrain_throughput_{args.dtype}", results)
 
 
 if __name__ == "__main__":
