@@ -15,8 +15,8 @@ from typing import Any, Callable
 from torch import nn
 
 from asrkit.config import from_dict, to_dict
-from asrkit.train.checkpoint import CheckpointError, save_atomic
-from asrkit.train.checkpoint import load as read_checkpoint
+from asrkit.checkpoint import CheckpointError, save_atomic
+from asrkit.checkpoint import load as read_checkpoint
 
 
 Builder = Callable[[dict[str, Any]], nn.Module]
