@@ -40,7 +40,7 @@ from tqdm import tqdm
 from asrkit import config as configlib
 from asrkit.audio import AudioError, Recording
 from asrkit.data import DataDir, DataDirError, check_datadir, read_table, write_table
-from asrkit.data.datadir import table_kind
+from asrkit.data.files import table_kind
 from asrkit.data.exclusions import Exclusions, TooManyExcluded
 from asrkit.data.ops import split_dir_name, split_groups
 from asrkit.features import CmvnStats, FbankConfig, compute_fbank, fbank_options

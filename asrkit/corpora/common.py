@@ -32,7 +32,7 @@ from typing import Any, Literal
 from tqdm import tqdm
 
 from asrkit import audio
-from asrkit.data.datadir import format_seconds
+from asrkit.data.files import format_seconds
 from asrkit.data.exclusions import Exclusions, TooManyExcluded
 from asrkit.text.normalize import TextNormalizer
 

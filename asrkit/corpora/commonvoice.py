@@ -63,7 +63,7 @@ from asrkit.corpora.common import (
     short_hash,
     write_sets,
 )
-from asrkit.data.datadir import format_seconds
+from asrkit.data.files import format_seconds
 from asrkit.text.normalize import TextNormalizer
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,7 @@
 """Kaldi data directories: tables, the DataDir object, validation and the Kaldi operations."""
 
-from asrkit.data.datadir import DataDir, Segment, format_seconds
+from asrkit.data.datadir import DataDir
+from asrkit.data.files import Segment, format_seconds
 from asrkit.data.tables import (
     DataDirError,
     c_sorted,

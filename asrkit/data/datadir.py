@@ -16,65 +16,17 @@ from __future__ import annotations
 
 import copy as _copy
 import logging
-import re
 import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
 
-from asrkit.data.tables import (
-    DataDirError,
-    Table,
-    TableIssue,
-    c_sorted,
-    load_table,
-    utt2spk_to_spk2utt,
-    write_table,
-)
+from asrkit.data.files import Segment, format_segment, parse_segments, read_tables, table_kind
+from asrkit.data.tables import DataDirError, TableIssue, c_sorted, utt2spk_to_spk2utt, write_table
+from asrkit.data.validate import check_datadir
 
 log = logging.getLogger(__name__)
-
-UTT_SCP_FILES = ("feats.scp", "vad.scp")
-SPK_SCP_FILES = ("cmvn.scp",)
-_UTT_MAP = re.compile(r"utt2(?!spk$)\w+")
-_SPK_MAP = re.compile(r"spk2(?!utt$)\w+")
-_RECO_MAP = re.compile(r"reco2\w+")
-
-
-class Segment(NamedTuple):
-    """A ``segments`` line: utterance = recording ``reco`` from ``start`` to ``end`` seconds.
-    ``end`` = -1 (:data:`TO_THE_END`, Kaldi's ``extract-segments`` convention) means the
-    end of the recording; :meth:`DataDir.read` resolves it to a time."""
-
-    reco: str
-    start: float
-    end: float
-
-    @property
-    def open_ended(self) -> bool:
-        return self.end == TO_THE_END
-
-
-TO_THE_END = -1.0
-
-
-def table_kind(name: str) -> str | None:
-    """``"utt"``, ``"reco"`` or ``"spk"`` for a table file name, None for other files."""
-    if name in ("utt2spk", "text", "segments") or name in UTT_SCP_FILES or _UTT_MAP.fullmatch(name):
-        return "utt"
-    if name == "wav.scp" or _RECO_MAP.fullmatch(name):
-        return "reco"
-    if name == "spk2utt" or name in SPK_SCP_FILES or _SPK_MAP.fullmatch(name):
-        return "spk"
-    return None
-
-
-def format_seconds(x: float) -> str:
-    """Seconds with at most 6 decimals and no trailing zeros (``1.5``, ``0.123457``, ``3``)."""
-    s = f"{x:.6f}".rstrip("0").rstrip(".")
-    return "0" if s in ("", "-0") else s
 
 
 def _recording_seconds(reco: str, reco2dur: dict[str, str], wav_scp: dict[str, str]) -> float | None:
@@ -91,22 +43,6 @@ def _recording_seconds(reco: str, reco2dur: dict[str, str], wav_scp: dict[str, s
     except AudioError:
         return None
     return a.num_frames / a.sample_rate
-
-
-def parse_segment(value: str) -> Segment:
-    """``"<reco> <start> <end>"`` -> Segment; raises ValueError with the reason."""
-    fields = value.split()
-    if len(fields) != 3:
-        raise ValueError(f"expected '<utt> <recording> <start> <end>', got {len(fields) + 1} fields")
-    reco, start, end = fields
-    try:
-        return Segment(reco, float(start), float(end))
-    except ValueError:
-        raise ValueError(f"start/end times '{start}' '{end}' are not numbers") from None
-
-
-def _format_segment(seg: Segment) -> str:
-    return f"{seg.reco} {format_seconds(seg.start)} {format_seconds(seg.end)}"
 
 
 @dataclass
@@ -214,7 +150,7 @@ class DataDir:
         if name == "segments":
             if self.segments is None:
                 return None
-            return {u: _format_segment(s) for u, s in self.segments.items()}
+            return {u: format_segment(s) for u, s in self.segments.items()}
         if name == "spk2utt":
             return {s: " ".join(us) for s, us in self.spk2utt.items()}
         for group in (self.utt_tables, self.reco_tables, self.spk_tables):
@@ -312,8 +248,6 @@ class DataDir:
         leaves a folder that fails validation instead of one that mixes old and new.
         Known tables this dir does not have are removed from ``path``.
         """
-        from asrkit.data.validate import check_datadir
-
         path = Path(path)
         report = check_datadir(self, where=path, no_spk_sort=no_spk_sort)
         for warning in report.warnings:
@@ -338,33 +272,3 @@ class DataDir:
         self.path = path
         return path
 
-
-def read_tables(path: str | Path, issues: list[TableIssue] | None = None) -> dict[str, Table]:
-    """Every known table file of a data dir, by file name; ``utt2spk`` must exist."""
-    path = Path(path)
-    if not path.is_dir():
-        raise DataDirError(f"{path}: no such data directory")
-    if not (path / "utt2spk").is_file():
-        raise DataDirError(
-            f"{path}/utt2spk: no such file; every data dir needs utt2spk ('<utt> <speaker>' lines; "
-            "use the utterance id as speaker when speakers are unknown)"
-        )
-    tables = {}
-    for f in sorted(path.iterdir()):
-        if f.is_file() and table_kind(f.name):
-            tables[f.name] = load_table(f, allow_empty_value=f.name == "text", issues=issues)
-    return tables
-
-
-def parse_segments(table: Table, issues: list[TableIssue] | None = None) -> dict[str, Segment]:
-    """Parse ``segments`` values; a line that does not parse is an issue (or raises)."""
-    out = {}
-    for utt, value in table.values.items():
-        try:
-            out[utt] = parse_segment(value)
-        except ValueError as e:
-            issue = TableIssue(table.path, table.lines[utt], utt, "format", f"utterance '{utt}': {e}")
-            if issues is None:
-                raise DataDirError(str(issue)) from None
-            issues.append(issue)
-    return out

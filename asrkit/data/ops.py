@@ -17,8 +17,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from asrkit.data.datadir import DataDir, Segment, format_seconds, table_kind
+from asrkit.data.datadir import DataDir
 from asrkit.data.exclusions import Exclusions
+from asrkit.data.files import Segment, format_seconds, table_kind
 from asrkit.data.tables import DataDirError, TableIssue, c_sorted
 from asrkit.data.validate import RESERVED, SEGMENT_OVERSHOOT, nonprintable
 

@@ -18,15 +18,13 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from asrkit.data.datadir import (
-    DataDir,
-    Segment,
-    parse_segments,
-    read_tables,
-    table_kind,
-)
+from asrkit.data.files import Segment, parse_segments, read_tables, table_kind
 from asrkit.data.tables import DataDirError, Table, TableIssue, c_sorted, check_key
+
+if TYPE_CHECKING:  # DataDir.write calls check_datadir: a run-time import would be a circle
+    from asrkit.data.datadir import DataDir
 
 RESERVED_WORDS = ("<s>", "</s>", "#0")
 # What Kaldi's ``grep -w`` finds: a reserved symbol not touching [A-Za-z0-9_] on either side.
