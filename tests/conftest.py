@@ -31,3 +31,15 @@ def _few_threads(monkeypatch):
 
     torch.set_num_threads(min(2, os.cpu_count() or 1))
     yield
+
+
+@pytest.fixture
+def count_syncs():
+    """``with count_syncs() as syncs: ...`` counts host-device syncs (tests/sync_count.py)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("asrkit_tests_sync_count",
+                                                  Path(__file__).with_name("sync_count.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.SyncCounter

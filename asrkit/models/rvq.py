@@ -37,12 +37,13 @@ class RVQConfig:
 
 @dataclass
 class RVQOutput:
-    quantized: torch.Tensor  # [B, T, D] x + sg(x̂ - x)
-    codes: torch.Tensor  # [B, T, L] code index per level
-    commitment_loss: torch.Tensor  # mean over valid frames, summed over levels
+    quantized: torch.Tensor  # [B, T, D] x + sg(x̂ - x), in the input's dtype
+    codes: torch.Tensor  # [B, T, L] code index per level, -1 on padding
+    commitment_loss: torch.Tensor  # mean over valid frames, summed over levels (float32)
     codebook_loss: torch.Tensor  # 0 with EMA codebooks
-    perplexity: list[float]  # code usage per level, exp(entropy) over the batch
-    residual_norm: list[float]  # mean ||r_l|| after each level: falls with l
+    # 0-dim tensors, so that logging them costs no host-device sync inside the step:
+    perplexity: list[torch.Tensor]  # code usage per level, exp(entropy) over the batch
+    residual_norm: list[torch.Tensor]  # mean ||r_l|| after each level: falls with l
 
 
 def _all_reduce(t: torch.Tensor) -> torch.Tensor:
@@ -51,8 +52,23 @@ def _all_reduce(t: torch.Tensor) -> torch.Tensor:
     return t
 
 
+def _random_rows(x: torch.Tensor, weight: torch.Tensor, k: int) -> torch.Tensor:
+    """``k`` rows of ``x`` [N, D] drawn uniformly from those with weight 1, with replacement.
+
+    Drawn without reading the number of valid rows on the host: the valid rows are moved
+    to the front by a stable sort and indices are scaled by their count as a tensor. With
+    no valid row at all the draw returns padding rows, which callers mask out."""
+    order = torch.argsort(weight, descending=True, stable=True)
+    pos = (torch.rand(k, device=x.device) * weight.sum()).long().clamp(max=x.shape[0] - 1)
+    return x[order[pos]]
+
+
 class VectorQuantizer(nn.Module):
-    """One codebook of ``codebook_size`` vectors; nearest-neighbour assignment."""
+    """One codebook of ``codebook_size`` vectors; nearest-neighbour assignment.
+
+    Runs in float32 (the caller turns autocast off): distances between nearby codes are
+    differences of large squared norms, which half precision blurs, and the EMA sums over
+    a batch overflow float16."""
 
     def __init__(self, dim: int, cfg: RVQConfig):
         super().__init__()
@@ -66,19 +82,29 @@ class VectorQuantizer(nn.Module):
             self.embed = nn.Parameter(embed)
         # Codebooks start from data (the first batch's vectors), not from noise far away.
         self.register_buffer("initialized", torch.tensor(False))
+        # Python's copy of ``initialized`` once it has been read True: reading the buffer
+        # is a host-device sync, which every later step skips. Loading a state forgets it.
+        self._seen_initialized = False
+        self.register_load_state_dict_post_hook(_forget_initialized)
 
-    def _init_from(self, x: torch.Tensor) -> None:
-        idx = torch.randint(0, x.shape[0], (self.cfg.codebook_size,), device=x.device)
-        sample = x[idx].detach().clone()
-        _all_reduce(sample)
-        if dist.is_available() and dist.is_initialized():
-            sample /= dist.get_world_size()
-        with torch.no_grad():
-            self.embed.data.copy_(sample)
-            if self.cfg.ema:
-                self.embed_sum.copy_(sample)
-                self.cluster_size.fill_(1.0)
-        self.initialized.fill_(True)
+    def _needs_init(self) -> bool:
+        if not self._seen_initialized:
+            self._seen_initialized = bool(self.initialized)
+        return not self._seen_initialized
+
+    @torch.no_grad()
+    def _init_from(self, x: torch.Tensor, weight: torch.Tensor) -> None:
+        # Every rank draws; the codebook is the average over the ranks that had frames.
+        has = (weight.sum() > 0).to(x.dtype)
+        sample = _all_reduce(_random_rows(x, weight, self.cfg.codebook_size) * has)
+        ranks = _all_reduce(has.clone())
+        ok = ranks > 0
+        sample = torch.where(ok, sample / ranks.clamp(min=1), self.embed)
+        self.embed.data.copy_(sample)
+        if self.cfg.ema:
+            self.embed_sum.copy_(sample)
+            self.cluster_size.copy_(torch.where(ok, 1.0, self.cluster_size))
+        self.initialized.copy_(ok | self.initialized)
 
     def assign(self, x: torch.Tensor) -> torch.Tensor:
         """Index of the nearest code for each row of ``x`` [N, D]."""
@@ -86,41 +112,55 @@ class VectorQuantizer(nn.Module):
         dist2 = x.pow(2).sum(1, keepdim=True) - 2 * x @ e.t() + e.pow(2).sum(1)[None]
         return dist2.argmin(dim=1)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Quantize rows of ``x`` [N, D] (valid frames only); returns (q [N, D], codes [N])."""
-        if self.training and not bool(self.initialized) and x.shape[0] > 0:
-            self._init_from(x)
+    def forward(self, x: torch.Tensor, weight: torch.Tensor
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Quantize rows of ``x`` [N, D] (float32); ``weight`` [N] is 1 on real frames and 0 on
+        padding, which is coded but never counted. Returns (q [N, D], codes [N], counts [V]):
+        counts are this batch's frames per code."""
+        if self.training and self._needs_init():
+            self._init_from(x, weight)
         codes = self.assign(x.detach())
         q = F.embedding(codes, self.embed)
-        if self.training and self.cfg.ema and x.shape[0] > 0:
-            self._ema_update(x.detach(), codes)
-        return q, codes
+        counts = torch.zeros(self.cfg.codebook_size, device=x.device).index_add_(0, codes, weight)
+        if self.training and self.cfg.ema:
+            self._ema_update(x.detach(), codes, weight, counts)
+        return q, codes, counts
 
     @torch.no_grad()
-    def _ema_update(self, x: torch.Tensor, codes: torch.Tensor) -> None:
+    def _ema_update(self, x: torch.Tensor, codes: torch.Tensor, weight: torch.Tensor,
+                    counts: torch.Tensor) -> None:
         cfg = self.cfg
-        onehot = F.one_hot(codes, cfg.codebook_size).type(x.dtype)  # [N, V]
-        counts = _all_reduce(onehot.sum(0))
+        onehot = F.one_hot(codes, cfg.codebook_size).float() * weight[:, None]  # [N, V]
+        counts = _all_reduce(counts.clone())
         sums = _all_reduce(onehot.t() @ x)
-        self.cluster_size.mul_(cfg.decay).add_(counts, alpha=1 - cfg.decay)
-        self.embed_sum.mul_(cfg.decay).add_(sums, alpha=1 - cfg.decay)
+        # A batch without frames on any rank leaves the averages where they were.
+        decay = torch.where(counts.sum() > 0, cfg.decay, 1.0)
+        self.cluster_size.mul_(decay).add_(counts * (1 - decay))
+        self.embed_sum.mul_(decay).add_(sums * (1 - decay))
         n = self.cluster_size.sum()
         smoothed = (self.cluster_size + cfg.eps) / (n + cfg.codebook_size * cfg.eps) * n
         self.embed.copy_(self.embed_sum / smoothed[:, None])
-        self._replace_dead(x)
+        self._replace_dead(x, weight)
 
     @torch.no_grad()
-    def _replace_dead(self, x: torch.Tensor) -> None:
-        dead = self.cluster_size < self.cfg.dead_code_threshold
-        n_dead = int(dead.sum())
-        if n_dead == 0 or x.shape[0] == 0:
-            return
-        pick = x[torch.randint(0, x.shape[0], (n_dead,), device=x.device)]
-        if dist.is_available() and dist.is_initialized():  # every rank must agree
-            dist.broadcast(pick, src=0)
-        self.embed[dead] = pick
-        self.embed_sum[dead] = pick
-        self.cluster_size[dead] = 1.0
+    def _replace_dead(self, x: torch.Tensor, weight: torch.Tensor) -> None:
+        # Every code gets a candidate row and the dead ones take theirs: no host-side count
+        # of dead codes, and every rank takes part in the broadcast every step.
+        size = self.cfg.codebook_size
+        pick = _random_rows(x, weight, size)
+        has = (weight.sum() > 0).to(x.dtype).expand(size, 1)
+        if dist.is_available() and dist.is_initialized():  # every rank must agree: rank 0's
+            both = torch.cat([pick, has], dim=1)
+            dist.broadcast(both, src=0)
+            pick, has = both[:, :-1], both[:, -1:]
+        dead = (self.cluster_size < self.cfg.dead_code_threshold)[:, None] & (has > 0)  # [V, 1]
+        self.embed.copy_(torch.where(dead, pick, self.embed))
+        self.embed_sum.copy_(torch.where(dead, pick, self.embed_sum))
+        self.cluster_size.copy_(torch.where(dead[:, 0], 1.0, self.cluster_size))
+
+
+def _forget_initialized(module: VectorQuantizer, incompatible_keys) -> None:
+    module._seen_initialized = False
 
 
 class ResidualVQ(nn.Module):
@@ -132,43 +172,54 @@ class ResidualVQ(nn.Module):
         self.levels = nn.ModuleList(VectorQuantizer(dim, cfg) for _ in range(cfg.num_levels))
 
     def forward(self, x: torch.Tensor, valid: torch.Tensor | None = None) -> RVQOutput:
-        """``valid`` [B, T] is True on real frames; padding is neither coded nor counted."""
+        """``valid`` [B, T] is True on real frames; padding is neither coded nor counted.
+
+        Codes are assigned and learned in float32 with autocast off, whatever the encoder
+        ran in; the quantized output comes back in ``x``'s dtype. Padding frames go through
+        the codebooks as zeros and are masked out of every sum, rather than selected away:
+        selecting by mask makes the host wait for the GPU to know how many frames remain."""
         B, T, D = x.shape
         if valid is None:
             valid = torch.ones(B, T, dtype=torch.bool, device=x.device)
-        flat = x[valid]  # [N, D]
-        residual = flat
-        quantized = torch.zeros_like(flat)
-        codes, perplexity, residual_norm = [], [], []
-        commit = flat.new_zeros(())
-        codebook = flat.new_zeros(())
-        for vq in self.levels:
-            q, c = vq(residual)
-            commit = commit + F.mse_loss(residual, q.detach(), reduction="sum") / max(flat.numel(), 1)
+        keep = valid.reshape(B * T, 1)
+        with torch.autocast(x.device.type, enabled=False):
+            flat = torch.where(keep, x.reshape(B * T, D).float(), 0.0)  # [N, D]
+            weight = keep[:, 0].float()
+            frames = weight.sum()
+            per_value = (frames * D).clamp(min=1)
+            residual = flat
+            quantized = torch.zeros_like(flat)
+            codes, perplexity, residual_norm = [], [], []
+            commit = flat.new_zeros(())
+            codebook = flat.new_zeros(())
+            for vq in self.levels:
+                q, c, counts = vq(residual, weight)
+                q = torch.where(keep, q, 0.0)
+                commit = commit + F.mse_loss(residual, q.detach(), reduction="sum") / per_value
+                if not self.cfg.ema:
+                    codebook = codebook + F.mse_loss(residual.detach(), q, reduction="sum") / per_value
+                # The next level codes what this one missed; codebooks see no gradient from it.
+                residual = residual - q.detach()
+                quantized = quantized + (q if not self.cfg.ema else q.detach())
+                codes.append(c)
+                perplexity.append(_perplexity(counts))
+                residual_norm.append(residual.detach().norm(dim=-1).sum() / frames.clamp(min=1))
+            # Straight-through: forward x̂, backward identity into the encoder. Learned codebooks
+            # also get the CTC gradient through x̂ - sg(x̂), which is zero in value.
+            st = flat + (quantized - flat).detach()
             if not self.cfg.ema:
-                codebook = codebook + F.mse_loss(residual.detach(), q, reduction="sum") / max(flat.numel(), 1)
-            # The next level codes what this one missed; codebooks see no gradient from it.
-            residual = residual - q.detach()
-            quantized = quantized + (q if not self.cfg.ema else q.detach())
-            codes.append(c)
-            perplexity.append(_perplexity(c, self.cfg.codebook_size))
-            residual_norm.append(float(residual.detach().norm(dim=-1).mean()) if residual.numel() else 0.0)
-        # Straight-through: forward x̂, backward identity into the encoder. Learned codebooks
-        # also get the CTC gradient through x̂ - sg(x̂), which is zero in value.
-        st = flat + (quantized - flat).detach()
-        if not self.cfg.ema:
-            st = st + (quantized - quantized.detach())
-        out = x.new_zeros(B, T, D)
-        out[valid] = st.to(out.dtype)
+                st = st + (quantized - quantized.detach())
+        out = st.to(x.dtype).reshape(B, T, D)
         code_grid = torch.full((B, T, len(self.levels)), -1, dtype=torch.long, device=x.device)
         if codes:
-            code_grid[valid] = torch.stack(codes, dim=-1)
+            code_grid = torch.where(valid[..., None], torch.stack(codes, dim=-1).reshape(B, T, -1),
+                                    code_grid)
         return RVQOutput(out, code_grid, commit, codebook, perplexity, residual_norm)
 
 
-def _perplexity(codes: torch.Tensor, size: int) -> float:
-    if codes.numel() == 0:
-        return 0.0
-    p = torch.bincount(codes, minlength=size).float()
-    p = p / p.sum()
-    return float(torch.exp(-(p * torch.log(p.clamp(min=1e-10))).sum()))
+def _perplexity(counts: torch.Tensor) -> torch.Tensor:
+    """exp(entropy) of the code distribution ``counts`` [V]; 0 when nothing was coded."""
+    total = counts.sum()
+    p = counts / total.clamp(min=1e-10)
+    ppl = torch.exp(-(p * torch.log(p.clamp(min=1e-10))).sum())
+    return torch.where(total > 0, ppl, 0.0)

@@ -74,3 +74,55 @@ def test_dead_codes_are_replaced_by_batch_vectors():
     assert float(vq.embed[:4].abs().max()) < 100  # far-away dead codes were re-seeded from data
     perplexity = rvq(x).perplexity[0]
     assert perplexity > 2.0
+
+
+def _clusters(dtype: torch.dtype, batches: int = 3) -> list[torch.Tensor]:
+    """Frames near 16 far-apart centres, large enough that float16 sums over a batch overflow
+    (1000 frames per code × |x| ~ 100 > 65504), given in ``dtype`` as an encoder under
+    autocast would give them."""
+    g = torch.Generator().manual_seed(0)
+    centres = torch.randn(16, 8, generator=g) * 100
+    return [(centres[torch.randint(0, 16, (8, 2000), generator=g)]
+             + 0.5 * torch.randn(8, 2000, 8, generator=g)).to(dtype) for _ in range(batches)]
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_codes_under_autocast_are_the_float32_codes_and_the_codebook_stays_finite(dtype):
+    torch.manual_seed(1)
+    rvq = ResidualVQ(8, RVQConfig(num_levels=2, codebook_size=16)).train()
+    reference = ResidualVQ(8, RVQConfig(num_levels=2, codebook_size=16)).train()
+    reference.load_state_dict(rvq.state_dict())
+    for x in _clusters(dtype):
+        torch.manual_seed(2)  # the same codebook initialization and dead-code draws
+        with torch.autocast("cpu", dtype=dtype):
+            out = rvq(x)
+        torch.manual_seed(2)
+        expected = reference(x.float())
+        assert torch.equal(out.codes, expected.codes)
+    for vq in rvq.levels:
+        assert torch.isfinite(vq.embed).all() and torch.isfinite(vq.embed_sum).all()
+    assert out.quantized.dtype == dtype
+    assert out.commitment_loss.dtype == torch.float32 and torch.isfinite(out.commitment_loss)
+
+
+@pytest.mark.parametrize("ema", [True, False])
+def test_a_training_step_makes_no_host_device_sync(ema, count_syncs):
+    x = torch.randn(3, 20, 8, requires_grad=True)
+    valid = torch.arange(20)[None] < torch.tensor([[20], [13], [0]])
+    rvq = ResidualVQ(8, RVQConfig(num_levels=3, codebook_size=8, ema=ema)).train()
+    for _ in range(2):  # the first steps read once whether the codebooks are initialized
+        rvq(x, valid)
+    with count_syncs() as syncs:
+        out = rvq(x, valid)
+        (out.quantized.sum() + out.commitment_loss + out.codebook_loss).backward()
+    assert syncs.count == 0, syncs.calls
+    assert all(p.dim() == 0 for p in out.perplexity + out.residual_norm)  # logged as tensors
+
+
+def test_a_loaded_uninitialized_codebook_starts_again_from_data():
+    x = torch.randn(2, 30, 4) + 50.0
+    rvq = ResidualVQ(4, RVQConfig(num_levels=1, codebook_size=4)).train()
+    rvq(torch.randn(2, 30, 4))
+    rvq.load_state_dict(ResidualVQ(4, RVQConfig(num_levels=1, codebook_size=4)).state_dict())
+    rvq(x)  # the fresh state says "not initialized": this batch seeds the codebook
+    assert float(rvq.levels[0].embed.mean()) > 40
