@@ -37,22 +37,38 @@ class ConformerConfig:
     time_mask_ratio: float = 0.05  # max width as a fraction of the utterance
 
 
+def _uniform_int(high: torch.Tensor) -> torch.Tensor:
+    """One draw from {0, ..., high - 1} per element of ``high`` (>= 1), made on its device."""
+    u = torch.rand(high.shape, dtype=torch.float64, device=high.device)
+    return torch.minimum((u * high).long(), high - 1)
+
+
+def _spans(count: int, max_width: torch.Tensor, extent: torch.Tensor, size: int) -> torch.Tensor:
+    """Masks [B, size] of ``count`` spans per row: width ~ U{0..max_width}, start ~
+    U{0..max(extent - width, 1) - 1}; ``max_width`` and ``extent`` are [B, 1]."""
+    shape = (max_width.shape[0], count)
+    width = _uniform_int((max_width + 1).expand(shape))
+    start = _uniform_int((extent - width).clamp(min=1))
+    pos = torch.arange(size, device=max_width.device)[None, None]  # [1, 1, size]
+    inside = (pos >= start[..., None]) & (pos < (start + width)[..., None])  # [B, count, size]
+    return inside.any(dim=1)
+
+
 def spec_augment(x: torch.Tensor, lengths: torch.Tensor, cfg: ConformerConfig) -> torch.Tensor:
-    """Zero random frequency bands and time spans of fbank ``x`` [B, T, F] (in place on a copy)."""
-    x = x.clone()
+    """Zero random frequency bands and time spans of fbank ``x`` [B, T, F]; ``x`` is untouched.
+
+    Per utterance, ``freq_masks`` bands of width U{0..freq_mask_width} and ``time_masks``
+    spans of width U{0..max(⌊time_mask_ratio · length⌋, 1)} inside the utterance. The masks
+    of the whole batch are drawn as tensors on ``x``'s device: the widths depend on each
+    utterance's length, and reading them on the host would make it wait for the GPU."""
     B, T, Fdim = x.shape
-    for b in range(B):
-        for _ in range(cfg.freq_masks):
-            w = int(torch.randint(0, cfg.freq_mask_width + 1, ()))
-            f0 = int(torch.randint(0, max(Fdim - w, 1), ()))
-            x[b, :, f0:f0 + w] = 0
-        n = int(lengths[b])
-        max_w = max(int(cfg.time_mask_ratio * n), 1)
-        for _ in range(cfg.time_masks):
-            w = int(torch.randint(0, max_w + 1, ()))
-            t0 = int(torch.randint(0, max(n - w, 1), ()))
-            x[b, t0:t0 + w] = 0
-    return x
+    lengths = lengths.to(x.device, torch.long)[:, None]  # [B, 1]
+    bands = _spans(cfg.freq_masks, torch.full_like(lengths, cfg.freq_mask_width),
+                   torch.full_like(lengths, Fdim), Fdim)
+    # float64, as Python's int(ratio * n): float32 rounds some products up to the next integer
+    max_span = (cfg.time_mask_ratio * lengths.double()).long().clamp(min=1)
+    spans = _spans(cfg.time_masks, max_span, lengths, T)
+    return x.masked_fill(spans[:, :, None] | bands[:, None, :], 0.0)
 
 
 class Conv2dSubsampling(nn.Module):

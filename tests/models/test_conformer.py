@@ -31,3 +31,33 @@ def test_spec_augment_masks_bands_and_spans_inside_the_utterance():
     zero_frames = (y == 0).all(dim=2)  # [B, T]
     assert zero_frames[1, 50:].sum() == 0  # never masks padding
     assert torch.equal(x, x.clone())  # input untouched
+
+
+def test_spec_augment_makes_no_host_device_sync(count_syncs):
+    x = torch.randn(4, 100, 80)
+    lengths = torch.tensor([100, 80, 31, 7])
+    with count_syncs() as syncs:
+        spec_augment(x, lengths, ConformerConfig())
+    assert syncs.count == 0, syncs.calls
+
+
+def test_spec_augment_widths_follow_the_config():
+    torch.manual_seed(0)
+    x = torch.ones(400, 200, 40)
+    lengths = torch.tensor([200, 60] * 200)
+    # one band, no spans: the zeroed bins of an utterance are its band
+    bands = spec_augment(x, lengths, ConformerConfig(freq_masks=1, freq_mask_width=10, time_masks=0))
+    width = (bands == 0).all(dim=1).sum(dim=1)
+    assert int(width.min()) == 0 and int(width.max()) == 10
+    assert abs(float(width.float().mean()) - 5.0) < 0.5  # U{0..10}
+    # one span, no bands: width U{0..⌊0.1 · length⌋} inside the utterance
+    spans = spec_augment(x, lengths, ConformerConfig(freq_masks=0, time_masks=1, time_mask_ratio=0.1))
+    zeroed = (spans == 0).all(dim=2)  # [B, T]
+    width = zeroed.sum(dim=1)
+    for n, max_width in ((200, 20), (60, 6)):
+        w = width[lengths == n]
+        assert int(w.min()) == 0 and int(w.max()) == max_width
+        assert abs(float(w.float().mean()) - max_width / 2) < 0.15 * max_width
+    assert not zeroed[lengths == 60, 60:].any()  # never inside the padding
+    ends = [int(torch.nonzero(row).max()) for row in zeroed if row.any()]
+    assert max(ends) > 190  # spans reach the end of the longer utterances
