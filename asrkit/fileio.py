@@ -1,8 +1,10 @@
-"""Atomic file writes: readers see the old file or the new one, never half of either."""
+"""Safe file I/O: atomic writes (readers see the old file or the new one, never half of either),
+and reading append-only JSON lines that a killed writer may have left half-written."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -37,3 +39,17 @@ def atomic_open(path: str | Path, mode: str = "w", fsync: bool = False, **kwargs
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def read_jsonl(path: str | Path) -> list:
+    """The records of a JSON-lines file (none when it does not exist); a torn line is skipped."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return records

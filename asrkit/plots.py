@@ -1,7 +1,8 @@
 """PNG figures that sit next to the numbers: training curves and confusion matrices.
 
 Figures are drawn with matplotlib's object API on the Agg canvas (no pyplot, no display,
-safe in job scripts and worker processes).
+safe in job scripts and worker processes). matplotlib is imported when a figure is drawn,
+not with this module: the trainer imports it, and a training job should not wait for it.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
 
+from asrkit.fileio import read_jsonl
+
+IMAGES = "images"  # an experiment's figures: <exp>/images/*.png
 # bookkeeping fields of a metrics record, not curves
 _NOT_CURVES = {"split", "updates", "epoch", "time"}
 
@@ -46,6 +49,8 @@ def plot_training_curves(records: Sequence[dict], out_dir: str | Path) -> list[P
     ``records`` are the trainer's metrics records (:func:`asrkit.train.read_metrics`).
     Returns the files written.
     """
+    from matplotlib.figure import Figure
+
     out_dir = Path(out_dir)
     series: dict[tuple[str, str], tuple[list[int], list[float]]] = {}
     for record in records:
@@ -89,6 +94,8 @@ def plot_confusion_matrix(
     title: str = "confusion matrix",
 ) -> Path:
     """Rows are true classes, columns predictions; ``normalize`` shows each row's recall."""
+    from matplotlib.figure import Figure
+
     counts = np.asarray(matrix, dtype=float)
     if counts.ndim != 2 or counts.shape[0] != counts.shape[1] or counts.shape[0] != len(labels):
         raise ValueError(
@@ -122,11 +129,15 @@ def plot_confusion_matrix(
     return path
 
 
+def plot_curves(exp_dir: str | Path) -> list[Path]:
+    """Draw ``<exp>/images/*.png`` from ``<exp>/log/metrics.jsonl`` (any time, even mid-run)."""
+    exp_dir = Path(exp_dir)
+    return plot_training_curves(read_jsonl(exp_dir / "log" / "metrics.jsonl"), exp_dir / IMAGES)
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m asrkit.plots EXP_DIR...``: draw an experiment's curves now, even mid-run."""
     import argparse
-
-    from asrkit.train.trainer import plot_curves
 
     parser = argparse.ArgumentParser(prog="python -m asrkit.plots", description=main.__doc__)
     parser.add_argument("exp_dirs", nargs="+", type=Path, help="training directories (exp/...)")

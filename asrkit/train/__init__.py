@@ -91,7 +91,8 @@ from asrkit.train.schedules import LRSchedule
 from asrkit.train.summary import format_summary
 from asrkit.train.task import Task
 from asrkit.train.rng import seed_everything
-from asrkit.train.trainer import Trainer, TrainingDiverged, plot_curves
+from asrkit.plots import plot_curves
+from asrkit.train.trainer import Trainer, TrainingDiverged
 
 __all__ = [
     "TARGET_PAD", "Batch", "BucketBatchSampler", "CheckpointError", "DataConfig", "DatasetError",

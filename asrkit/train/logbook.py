@@ -14,6 +14,8 @@ import os
 import time
 from pathlib import Path
 
+from asrkit.fileio import read_jsonl as read_metrics  # metrics.jsonl is JSON lines; plots reads it too
+
 logger = logging.getLogger(__name__)
 
 METRICS = Path("log") / "metrics.jsonl"
@@ -25,20 +27,6 @@ def _fmt(name: str, value: float) -> str:
     if isinstance(value, int) or (math.isfinite(value) and value == int(value) and abs(value) < 1e9):
         return str(int(value))
     return f"{value:.4g}"
-
-
-def read_metrics(path: str | Path) -> list[dict]:
-    """Records of a ``metrics.jsonl``; a torn last line (killed writer) is skipped."""
-    path = Path(path)
-    if not path.is_file():
-        return []
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return records
 
 
 class TrainingLog:

@@ -33,7 +33,8 @@ from asrkit.train import checkpoint, distributed
 from asrkit.train.rng import fixed_rng, rng_state, seed_everything, seed_worker, set_rng_state
 from asrkit.train.config import TrainConfig
 from asrkit.train.datasets import Batch, FeatsDataset
-from asrkit.train.logbook import TrainingLog, read_metrics
+from asrkit.plots import plot_curves
+from asrkit.train.logbook import TrainingLog
 from asrkit.train.metrics import Meter, StepOutput
 from asrkit.train.optim import build_optimizer, set_lr
 from asrkit.train.sampler import BucketBatchSampler
@@ -44,19 +45,10 @@ logger = logging.getLogger(__name__)
 
 EXCLUDED = "excluded_utts.txt"
 BAD_BATCHES = "bad_batches.txt"
-IMAGES = "images"
 
 
 class TrainingDiverged(RuntimeError):
     """Too many updates in a row had a non-finite loss or gradient."""
-
-
-def plot_curves(exp_dir: str | Path) -> list[Path]:
-    """Draw ``<exp>/images/*.png`` from ``<exp>/log/metrics.jsonl`` (any time, even mid-run)."""
-    from asrkit.plots import plot_training_curves
-
-    exp_dir = Path(exp_dir)
-    return plot_training_curves(read_metrics(exp_dir / "log" / "metrics.jsonl"), exp_dir / IMAGES)
 
 
 def _device_type(name: str) -> str:

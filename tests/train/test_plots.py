@@ -43,3 +43,27 @@ def test_curves_can_be_drawn_on_demand_from_the_command_line(tmp_path, capsys):
     assert (tmp_path / "exp" / "images" / "loss.png").is_file()
     assert main([str(tmp_path / "missing")]) == 1
     assert "no metrics" in capsys.readouterr().err
+
+
+def test_plot_curves_reads_a_metrics_log_still_being_written(tmp_path):
+    from asrkit.plots import IMAGES, plot_curves
+
+    log = tmp_path / "log"
+    log.mkdir()
+    (log / "metrics.jsonl").write_text(
+        '{"split": "train", "updates": 1, "epoch": 0, "loss": 2.0, "lr": 0.1}\n'
+        '{"split": "valid", "updates": 1, "epoch": 0, "loss": 2.5}\n'
+        '{"split": "train", "updates": 2, "ep')  # a writer killed mid-line
+    written = plot_curves(tmp_path)
+    assert sorted(p.name for p in written) == ["loss.png", "lr.png"]
+    assert all(p.parent == tmp_path / IMAGES for p in written)
+
+
+def test_importing_plots_loads_neither_the_trainer_nor_matplotlib():
+    import subprocess
+    import sys
+
+    code = ("import sys, asrkit.plots; "
+            "print(sorted(m for m in ('asrkit.train', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
