@@ -9,7 +9,7 @@ is then a data dir of its own: the input's tables restricted to the dumped utter
 plus ``feats.scp`` and ``utt2num_samples`` (raw) or ``utt2num_frames`` (fbank), and
 ``feats_type``. Fbank dumps also get ``cmvn.ark``, global CMVN statistics over the set
 (:func:`asrkit.features.load_cmvn` reads them; models use the training set's).
-:func:`load_feature` reads any ``feats.scp`` value as float32.
+:func:`asrkit.features.load_feature` reads any ``feats.scp`` value as float32.
 
 Each worker streams one utterance at a time into its ark, keeping only the current
 recording open, so memory does not grow with the corpus. A clip that cannot be read
@@ -105,14 +105,6 @@ class JobPaths:
 
 def length_table(cfg: DumpConfig) -> str:
     return "utt2num_samples" if cfg.type == "raw" else "utt2num_frames"
-
-
-def load_feature(value: str) -> np.ndarray:
-    """A ``feats.scp`` value as float32 (int16 waveforms scaled to [-1, 1])."""
-    mat = kaldiio.load_mat(value)
-    if isinstance(mat, tuple):  # (rate, int16 samples): a WAV stored in the ark
-        return mat[1].astype(np.float32) / 32768.0
-    return np.asarray(mat, dtype=np.float32)
 
 
 # ---- worker: one split -----------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Kaldi-compatible log-mel filterbanks and global CMVN statistics.
+"""Kaldi-compatible log-mel filterbanks, global CMVN statistics, and reading dumped features.
 
 Filterbanks come from kaldi-native-fbank, so a dump equals Kaldi's ``compute-fbank-feats``
 with the same options. CMVN statistics use Kaldi's 2 x (D+1) layout (row 0: sums and the
@@ -137,3 +137,11 @@ class CmvnStats:
 def load_cmvn(path: str | Path, var_floor: float = 1e-20) -> tuple[np.ndarray, np.ndarray]:
     """``(mean, std)`` from a ``cmvn.ark`` global stats matrix, for a model's normalizer."""
     return CmvnStats.load(path).mean_std(var_floor)
+
+
+def load_feature(value: str) -> np.ndarray:
+    """A ``feats.scp`` value as float32 (int16 waveforms scaled to [-1, 1])."""
+    mat = kaldiio.load_mat(value)
+    if isinstance(mat, tuple):  # (rate, int16 samples): a WAV stored in the ark
+        return mat[1].astype(np.float32) / KALDI_WAVE_SCALE
+    return np.asarray(mat, dtype=np.float32)

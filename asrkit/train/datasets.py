@@ -1,7 +1,7 @@
 """Training data read lazily from a stage-2 dump directory, and the padded batch.
 
 A dump directory holds ``feats.scp`` (kaldiio ark offsets: raw waveform vectors [T], float32
-or int16 WAV scaled to [-1, 1] as :func:`asrkit.dump.load_feature` reads them, or fbank
+or int16 WAV scaled to [-1, 1] as :func:`asrkit.features.load_feature` reads them, or fbank
 matrices [T, F]), the lengths in ``utt2num_samples`` (raw) or ``utt2num_frames``
 (fbank), and optionally ``text``. Only the tables are read up front: bucketing needs
 lengths, never audio, and each item opens its ark at its offset when the loader asks
@@ -28,7 +28,7 @@ import torch
 
 from asrkit.data.exclusions import Exclusions
 from asrkit.data.tables import Table, load_table
-from asrkit.dump import load_feature
+from asrkit.features import load_feature
 
 TARGET_PAD = -1
 

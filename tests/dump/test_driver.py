@@ -13,7 +13,8 @@ import pytest
 from asrkit import dump as dumpmod
 from asrkit.data import DataDir, read_table, validate_data_dir
 from asrkit.data.exclusions import Exclusions
-from asrkit.dump import JobPaths, load_feature
+from asrkit.dump import JobPaths
+from asrkit.features import load_feature
 from asrkit.features import load_cmvn
 
 

@@ -1,4 +1,4 @@
-"""asrkit.features: Kaldi fbank through kaldi-native-fbank, and global CMVN statistics."""
+"""asrkit.features: Kaldi fbank through kaldi-native-fbank, global CMVN statistics, dumped features."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import kaldiio
 import numpy as np
 import pytest
 
-from asrkit.features import CmvnStats, FbankConfig, compute_fbank, load_cmvn
+from asrkit.features import CmvnStats, FbankConfig, compute_fbank, load_cmvn, load_feature
 
 
 def noise(n: int, seed: int = 0) -> np.ndarray:
@@ -80,3 +80,18 @@ def test_cmvn_rejects_mixed_dimensions_and_empty_stats():
         stats.accumulate(np.zeros((2, 4), dtype=np.float32))
     with pytest.raises(ValueError, match="empty"):
         CmvnStats().mean_std()
+
+
+def test_load_feature_reads_int16_waves_scaled_and_matrices_as_float32(tmp_path):
+    samples = np.array([-32768, -1, 0, 1, 16384, 32767], dtype=np.int16)
+    fbank = np.arange(6, dtype=np.float32).reshape(2, 3) / 7
+    with kaldiio.WriteHelper(f"ark,scp:{tmp_path}/w.ark,{tmp_path}/w.scp") as w:
+        w("wave", (16000, samples))
+    with kaldiio.WriteHelper(f"ark,scp:{tmp_path}/f.ark,{tmp_path}/f.scp") as w:
+        w("fbank", fbank)
+    scp = {line.split()[0]: line.split()[1]
+           for name in ("w.scp", "f.scp") for line in (tmp_path / name).read_text().splitlines()}
+    wave = load_feature(scp["wave"])
+    assert wave.dtype == np.float32
+    np.testing.assert_array_equal(wave, samples.astype(np.float32) / 32768)
+    np.testing.assert_array_equal(load_feature(scp["fbank"]), fbank)

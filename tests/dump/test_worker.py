@@ -10,7 +10,8 @@ import soxr
 from asrkit import dump as dumpmod
 from asrkit.data import DataDir, read_table
 from asrkit.data.exclusions import Exclusions
-from asrkit.dump import DumpConfig, JobPaths, dump_split, load_feature
+from asrkit.dump import DumpConfig, JobPaths, dump_split
+from asrkit.features import load_feature
 from asrkit.features import FbankConfig, compute_fbank
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from asrkit.audio import info
 from asrkit.data import DataDir, read_table, validate_data_dir
-from asrkit.dump import load_feature
+from asrkit.features import load_feature
 from asrkit.features import load_cmvn
 
 pytestmark = pytest.mark.shared_data

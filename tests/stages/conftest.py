@@ -31,7 +31,7 @@ import soundfile as sf
 import yaml
 
 from asrkit.data import read_table, write_table
-from asrkit.dump import load_feature
+from asrkit.features import load_feature
 
 #: Field overrides of the "tiny" size (``model:`` of a pretraining config).
 MICRO_WAV2VEC2: dict[str, Any] = {
