@@ -8,10 +8,10 @@ queued, which works on clusters without accounting (no slurmdbd). A task that le
 status is explained with ``sacct`` or ``scontrol`` when they know it (TIMEOUT,
 OUT_OF_MEMORY, ...). Ctrl-C or SIGTERM cancels the array with ``scancel``.
 
-Multi-GPU jobs: ``--gpu N`` gives each task N GPUs and N CPUs (``conf/slurm.conf``). The
+Multi-GPU jobs: ``--gpu N`` gives each task N GPUs and 8N CPUs (``conf/slurm.conf``). The
 command runs once per task, as in the local backend, so it starts the ranks itself: either
 ``torchrun --standalone --nproc-per-node N ...`` (the same line works locally) or
-``srun --ntasks N --cpus-per-task 1 ...`` (a job step of N ranks inside the allocation).
+``srun --ntasks N --cpus-per-task 8 ...`` (a job step of N ranks inside the allocation).
 The trainer reads torchrun's ``RANK``/``WORLD_SIZE``, or srun's ``SLURM_PROCID``/
 ``SLURM_NTASKS``; only trust the latter inside an srun step (``SLURM_STEP_ID`` set), since
 the batch script itself also sees ``SLURM_PROCID=0``.

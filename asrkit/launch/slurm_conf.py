@@ -5,13 +5,13 @@
     option mem=0                           # --mem 0   ->  nothing
     default gpu=0                          # no --gpu  ->  as if --gpu 0
     option gpu=0 -p cpu
-    option gpu=* -p gpu --gres=gpu:$0 -c $0
+    option gpu=* -p gpu --gres=gpu:$0
 
 An exact ``name=value`` line wins over ``name=*``. An option given (or defaulted) that no
 line describes is an error, so a typo cannot silently drop a resource request. Options
 are emitted in the order their first line appears in the file; sbatch keeps the last of
-a repeated option (so put ``num_threads`` after ``gpu`` to let ``--num-threads`` override
-the ``-c`` of ``--gpu``). ``#`` starts a comment.
+a repeated option (so ``gpu`` lines with ``-c`` after ``num_threads`` size a GPU job's CPUs
+by its GPUs, whatever ``--num-threads`` says). ``#`` starts a comment.
 """
 
 from __future__ import annotations
@@ -23,19 +23,18 @@ from pathlib import Path
 from asrkit.launch.jobs import LaunchError
 
 # Used when neither --config nor conf/slurm.conf exists: no partitions, which any
-# cluster with a default partition accepts.
+# cluster with a default partition accepts; 8 CPUs per GPU as conf/slurm.conf explains.
 DEFAULT_CONFIG = """\
 command sbatch --export=ALL
 option name=* --job-name $0
 option time=* --time $0
 option mem=* --mem-per-cpu $0
 option mem=0
-default gpu=0
-option gpu=0
-option gpu=* --gres=gpu:$0 -c $0
 option num_threads=* --cpus-per-task $0
 option num_threads=1 --cpus-per-task 1
-"""
+default gpu=0
+option gpu=0
+""" + "".join(f"option gpu={n} --gres=gpu:{n} -c {8 * n}\n" for n in range(1, 9))
 
 
 @dataclass

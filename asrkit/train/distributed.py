@@ -8,8 +8,13 @@ Two ways to start N processes run the same code:
   sets ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR``, ``MASTER_PORT``;
 - ``srun`` with one task per GPU (``#SBATCH --ntasks-per-node=G --gpus-per-node=G``) sets
   ``SLURM_PROCID``, ``SLURM_NTASKS``, ``SLURM_LOCALID``; the master is the first host of
-  ``SLURM_JOB_NODELIST`` (``scontrol show hostnames``) and the port is derived from the
-  job id unless ``MASTER_PORT`` is set.
+  the step's node list (``SLURM_STEP_NODELIST``, else ``SLURM_JOB_NODELIST``: a step may
+  run on part of the job's nodes) and the port is derived from the job id unless
+  ``MASTER_PORT`` is set.
+
+A process's GPU is its local rank modulo the GPUs it sees (:attr:`DistInfo.device_index`):
+clusters that bind one GPU per task (``--gpus-per-task=1``, ``--gpu-bind``) show each
+task only its own GPU, as device 0, while ``SLURM_LOCALID`` still counts 0..G-1.
 
 The backend is nccl on GPUs and gloo on CPU.
 """
@@ -18,6 +23,8 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -47,16 +54,61 @@ class DistInfo:
     def is_main(self) -> bool:
         return self.rank == 0
 
+    @property
+    def device_index(self) -> int:
+        """This process's CUDA device: the local rank among the GPUs it can see."""
+        visible = torch.cuda.device_count()
+        return self.local_rank % visible if visible else 0
 
-def scontrol_first_host(nodelist: str) -> str:
-    """First host name of a SLURM node list such as ``gpu[01-04]``."""
+
+_BRACKETS = re.compile(r"\[[^\[\]]*\]")
+
+
+def expand_hostlist(nodelist: str) -> list[str]:
+    """Host names of a SLURM hostlist expression, as ``scontrol show hostnames`` prints them:
+    ``node[01-03,07]`` -> node01 node02 node03 node07; ``a1,b2``; ``rack[1-2]-gpu[3-4]``."""
+    outside = _BRACKETS.sub("", nodelist)
+    if not outside.strip(",") or "[" in outside or "]" in outside:
+        raise DistributedSetupError(f"cannot read the SLURM node list {nodelist!r}; "
+                                    "set MASTER_ADDR to the first node's host name")
+    hosts: list[str] = []
+    for item in re.findall(r"(?:[^,\[]|\[[^\]]*\])+", nodelist):  # commas outside brackets
+        names = [""]
+        for part in re.split(r"(\[[^\]]*\])", item):
+            choices = _bracket_values(part[1:-1], nodelist) if part.startswith("[") else [part]
+            names = [name + choice for name in names for choice in choices]
+        hosts += names
+    return hosts
+
+
+def _bracket_values(ranges: str, nodelist: str) -> list[str]:
+    """``01-03,7`` -> 01 02 03 7 (zero padding kept from the range's first number)."""
+    values = []
+    for piece in ranges.split(","):
+        first, dash, last = piece.partition("-")
+        if not first.isdigit() or (dash and not last.isdigit()):
+            raise DistributedSetupError(f"cannot read {piece!r} in the SLURM node list {nodelist!r}; "
+                                        "set MASTER_ADDR to the first node's host name")
+        if not dash:
+            values.append(first)
+        else:
+            values += [str(n).zfill(len(first)) for n in range(int(first), int(last) + 1)]
+    return values
+
+
+def first_host(nodelist: str) -> str:
+    """First host of a SLURM node list such as ``gpu[01-04]``: ``scontrol show hostnames``
+    where SLURM's tools are installed (it knows every hostlist form), else
+    :func:`expand_hostlist`."""
+    if shutil.which("scontrol") is None:
+        return expand_hostlist(nodelist)[0]
     try:
         out = subprocess.run(
             ["scontrol", "show", "hostnames", nodelist], capture_output=True, text=True, check=True
         ).stdout.split()
     except (OSError, subprocess.CalledProcessError) as e:
         raise DistributedSetupError(
-            f"cannot expand SLURM_JOB_NODELIST={nodelist!r} with 'scontrol show hostnames' ({e}); "
+            f"cannot expand the SLURM node list {nodelist!r} with 'scontrol show hostnames' ({e}); "
             "set MASTER_ADDR to the first node's host name"
         ) from None
     if not out:
@@ -73,7 +125,7 @@ def _int(env: Mapping[str, str], name: str) -> int:
 
 def from_env(
     env: Mapping[str, str] | None = None,
-    first_host: Callable[[str], str] = scontrol_first_host,
+    first_host: Callable[[str], str] = first_host,
 ) -> DistInfo:
     """Where this process sits in the job, from torchrun's or SLURM's variables."""
     env = os.environ if env is None else env
@@ -92,9 +144,12 @@ def from_env(
     if "SLURM_STEP_ID" in env and "SLURM_PROCID" in env and ntasks is not None and int(ntasks) > 1:
         addr = env.get("MASTER_ADDR")
         if addr is None:
-            if "SLURM_JOB_NODELIST" not in env:
-                raise DistributedSetupError("SLURM_JOB_NODELIST is not set; set MASTER_ADDR")
-            addr = first_host(env["SLURM_JOB_NODELIST"])
+            # The step's nodes: rank 0 runs on the first of them, not of the job's.
+            nodes = env.get("SLURM_STEP_NODELIST", env.get("SLURM_JOB_NODELIST"))
+            if nodes is None:
+                raise DistributedSetupError("neither SLURM_STEP_NODELIST nor SLURM_JOB_NODELIST "
+                                            "is set; set MASTER_ADDR")
+            addr = first_host(nodes)
         if "MASTER_PORT" in env:
             port = _int(env, "MASTER_PORT")
         else:
@@ -120,7 +175,7 @@ def init(device_type: str) -> DistInfo:
     if info.master_addr is None or info.master_port is None:
         raise DistributedSetupError("MASTER_ADDR and MASTER_PORT must be set for a multi-process run")
     if device_type == "cuda":
-        torch.cuda.set_device(info.local_rank)
+        torch.cuda.set_device(info.device_index)
     dist.init_process_group(
         backend="nccl" if device_type == "cuda" else "gloo",
         init_method=f"tcp://{info.master_addr}:{info.master_port}",

@@ -15,7 +15,7 @@
 #
 # Multi-GPU training (--ngpu N > 1) runs as one job holding N GPUs; the ranks start inside
 # it, from `torchrun --standalone --nproc-per-node N ...` (local or slurm) or
-# `srun --ntasks N --cpus-per-task 1 ...` (slurm), and the trainer reads torchrun's
+# `srun --ntasks N --cpus-per-task 8 ...` (slurm), and the trainer reads torchrun's
 # RANK/WORLD_SIZE or srun's SLURM_PROCID/SLURM_NTASKS.
 
 # Edit this: local = processes on this machine; slurm = one sbatch array per step.

@@ -115,6 +115,8 @@ class LocalCluster:
         for i in range(2):
             (r / "dev" / f"gpu{i}").touch()
         (r / "gres.conf").write_text(f"NodeName={self.host} Name=gpu File={r}/dev/gpu[0-1]\n")
+        # conf/slurm.conf asks 8 CPUs per GPU; config_overrides lets the node claim them.
+        cpus = max(self.cpus, 16)
         self.conf.write_text(f"""\
 ClusterName=asrkit-test
 SlurmctldHost={self.host}(127.0.0.1)
@@ -150,7 +152,7 @@ SlurmdParameters=config_overrides
 MinJobAge=30
 KillWait=2
 InactiveLimit=0
-NodeName={self.host} NodeAddr=127.0.0.1 CPUs={self.cpus} RealMemory={memory} Gres=gpu:2 State=UNKNOWN
+NodeName={self.host} NodeAddr=127.0.0.1 CPUs={cpus} RealMemory={memory} Gres=gpu:2 State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 PartitionName=cpu Nodes=ALL MaxTime=INFINITE State=UP
 PartitionName=gpu Nodes=ALL MaxTime=INFINITE State=UP

@@ -57,7 +57,7 @@ def test_resources_reach_the_job_through_the_config(slurm_cluster, in_tmp, conf,
                "exp/log/train.log", show])
     assert rc == 0
     out = check_log("exp/log/train.log", show, 0)
-    assert out[0] == "partition=gpu cpus=1 omp=1 name=train"
+    assert out[0] == "partition=gpu cpus=8 omp=1 name=train"
     details = " ".join(out[1:])
     assert "TimeLimit=00:05:00" in details and "TresPerNode=gres:gpu:1" in details
     assert "MinMemoryCPU=100M" in details

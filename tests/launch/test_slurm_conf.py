@@ -74,14 +74,18 @@ def test_without_config_the_builtin_default_needs_no_partitions(tmp_path, monkey
     monkeypatch.chdir(tmp_path)
     conf = SlurmConfig.load(None)
     assert conf.sbatch_args({}) == []
-    assert conf.sbatch_args({"gpu": "1"}) == ["--gres=gpu:1", "-c", "1"]
+    assert conf.sbatch_args({"gpu": "1"}) == ["--gres=gpu:1", "-c", "8"]
 
 
-def test_repository_config_lets_num_threads_override_the_gpu_cpus(repo_root: Path):
+def test_repository_config_gives_gpu_jobs_cpus_for_their_data_workers(repo_root: Path):
     conf = SlurmConfig.load(repo_root / "conf" / "slurm.conf")
-    args = conf.sbatch_args({"gpu": "2", "num_threads": "8", "mem": "4G"})
-    assert args == ["--mem-per-cpu", "4G", "-p", "gpu", "--gres=gpu:2", "-c", "2",
-                    "--cpus-per-task", "8"]
+    # cuda_cmd's --num-threads 4 comes first: sbatch keeps the last -c, 8 per GPU
+    args = conf.sbatch_args({"gpu": "2", "num_threads": "4", "mem": "4G"})
+    assert args == ["--mem-per-cpu", "4G", "--cpus-per-task", "4",
+                    "-p", "gpu", "--gres=gpu:2", "-c", "16"]
+    for gpus in range(1, 9):
+        assert conf.sbatch_args({"gpu": str(gpus)})[-2:] == ["-c", str(8 * gpus)]
+    assert conf.sbatch_args({"gpu": "0", "num_threads": "4"}) == ["--cpus-per-task", "4", "-p", "cpu"]
 
 
 def test_sbatch_command_is_one_throttled_array_named_after_the_log(repo_root: Path):

@@ -30,6 +30,60 @@ def test_slurm_environment_uses_the_first_host_and_a_port_from_the_job_id():
     assert (info.master_addr, info.master_port, info.launcher) == ("gpu01", 15000 + 123456 % 20000, "slurm")
 
 
+@pytest.mark.parametrize("nodelist, hosts", [
+    ("gpu01", ["gpu01"]),
+    ("node[01-04,07]", ["node01", "node02", "node03", "node04", "node07"]),
+    ("a1,b2", ["a1", "b2"]),
+    ("gpu-[3-5]", ["gpu-3", "gpu-4", "gpu-5"]),
+    ("node[8-10]", ["node8", "node9", "node10"]),
+    ("x[1-2]y[01-02],z", ["x1y01", "x1y02", "x2y01", "x2y02", "z"]),
+])
+def test_slurm_hostlists_expand_as_scontrol_does(nodelist, hosts):
+    assert distributed.expand_hostlist(nodelist) == hosts
+
+
+@pytest.mark.parametrize("nodelist", ["", "node[01-", "node]1", "node[a-b]", "node[1-x]"])
+def test_unreadable_hostlists_say_to_set_master_addr(nodelist):
+    with pytest.raises(distributed.DistributedSetupError, match="MASTER_ADDR"):
+        distributed.expand_hostlist(nodelist)
+
+
+def test_without_scontrol_the_first_host_comes_from_the_parser(monkeypatch):
+    monkeypatch.setattr(distributed.shutil, "which", lambda name: None)
+    assert distributed.first_host("gpu-[3-5],cpu1") == "gpu-3"
+
+
+SRUN_ENV = {"SLURM_PROCID": "6", "SLURM_NTASKS": "8", "SLURM_STEP_NUM_TASKS": "8", "SLURM_LOCALID": "2",
+            "SLURM_STEP_ID": "0", "SLURM_JOB_ID": "123456",
+            "SLURM_JOB_NODELIST": "login[1-2],gpu[05-08]", "SLURM_STEP_NODELIST": "gpu[07-08]"}
+
+
+@pytest.mark.parametrize("visible, device", [(4, 2), (1, 0), (0, 0)])
+def test_slurm_ranks_and_device_under_both_gpu_bindings(visible, device, monkeypatch):
+    # 4 visible: the task sees its node's GPUs; 1: --gpus-per-task=1 binds it to its own,
+    # which it sees as device 0 although SLURM_LOCALID is 2; 0: a CPU run.
+    monkeypatch.setattr(distributed.torch.cuda, "device_count", lambda: visible)
+    monkeypatch.setattr(distributed.shutil, "which", lambda name: None)
+    info = distributed.from_env(SRUN_ENV)
+    assert (info.rank, info.world_size, info.local_rank, info.launcher) == (6, 8, 2, "slurm")
+    assert info.device_index == device
+    assert (info.master_addr, info.master_port) == ("gpu07", 15000 + 123456 % 20000)
+
+
+def test_master_is_the_first_node_of_the_step_else_of_the_job(monkeypatch):
+    monkeypatch.setattr(distributed.shutil, "which", lambda name: None)
+    assert distributed.from_env(SRUN_ENV).master_addr == "gpu07"
+    job_only = {k: v for k, v in SRUN_ENV.items() if k != "SLURM_STEP_NODELIST"}
+    assert distributed.from_env(job_only).master_addr == "login1"
+    assert distributed.from_env({**SRUN_ENV, "MASTER_ADDR": "h", "MASTER_PORT": "1"}).master_addr == "h"
+
+
+def test_torchrun_local_rank_is_also_taken_modulo_the_visible_gpus(monkeypatch):
+    monkeypatch.setattr(distributed.torch.cuda, "device_count", lambda: 2)
+    info = distributed.from_env({"RANK": "3", "WORLD_SIZE": "4", "LOCAL_RANK": "3"})
+    assert (info.local_rank, info.device_index) == (3, 1)
+
+
 def test_a_slurm_batch_script_outside_srun_is_one_process():
     # sbatch --ntasks 4 runs the script once, with SLURM_NTASKS=4 but no job step yet
     env = {"SLURM_PROCID": "0", "SLURM_NTASKS": "4", "SLURM_JOB_NODELIST": "gpu01"}
