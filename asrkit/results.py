@@ -1,10 +1,10 @@
 """RESULTS.md: every scored decode under an experiment root in one table.
 
-    asrkit-score results exp [--out RESULTS.md]
-
-Finds each ``score.json`` written by ``asrkit-score`` under the root and tabulates it,
-sorted by experiment. It is regenerated from the files on every run, so it never keeps
-numbers whose experiment was deleted.
+:func:`write_results` finds each ``score.json`` written by ``asrkit-score`` under the root
+and tabulates it, sorted by experiment. It is regenerated from the files on every run, so
+it never keeps numbers whose experiment was deleted. A library module: stage 6 calls it as
+``asrkit-score results exp [--out RESULTS.md]`` (:mod:`asrkit.score`); the file names are
+:mod:`asrkit.layout`'s.
 
 Describing a row: two small JSON files that the stages write (every key optional; keys
 not listed here are shown too, as ``key=value``):
@@ -24,20 +24,17 @@ the dataset is the name of the score directory's parent.
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import json
 import logging
 import platform
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-log = logging.getLogger(__name__)
+from asrkit.layout import DECODE_INFO, MODEL_INFO, RESULTS_MD, SCORE_JSON
 
-MODEL_INFO = "model_info.json"
-DECODE_INFO = "decode_info.json"
+log = logging.getLogger(__name__)
 
 
 class ResultsError(ValueError):
@@ -87,7 +84,7 @@ def collect(root: str | Path) -> list[dict[str, Any]]:
     if not root.is_dir():
         raise ResultsError(f"experiment root {root} does not exist")
     rows = []
-    for path in sorted(root.rglob("score.json")):
+    for path in sorted(root.rglob(SCORE_JSON)):
         score = _read_json(path)
         if score is None or "wer" not in score:
             log.warning("%s is not an asrkit-score result; skipping it", path)
@@ -200,7 +197,7 @@ def render(rows: list[dict[str, Any]], root: str | Path, env: dict[str, str] | N
     return "\n".join(lines)
 
 
-def write_results(root: str | Path, out: str | Path = "RESULTS.md") -> Path:
+def write_results(root: str | Path, out: str | Path = RESULTS_MD) -> Path:
     rows = collect(root)
     if not rows:
         raise ResultsError(
@@ -210,18 +207,3 @@ def write_results(root: str | Path, out: str | Path = "RESULTS.md") -> Path:
     out.write_text(render(rows, root), encoding="utf-8")
     return out
 
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="asrkit-score results", description="Collect every score.json into RESULTS.md."
-    )
-    parser.add_argument("exp_root", help="experiment root, e.g. exp")
-    parser.add_argument("--out", default="RESULTS.md")
-    args = parser.parse_args(argv)
-    try:
-        out = write_results(args.exp_root, args.out)
-    except ResultsError as e:
-        print(f"asrkit-score: error: {e}", file=sys.stderr)
-        return 1
-    log.info("wrote %s", out)
-    return 0

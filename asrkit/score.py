@@ -2,10 +2,11 @@
 
     asrkit-score --ref data/test/text --hyp exp/.../decode_x/test/hyp --data data/test \\
         --out exp/.../decode_x/test/score [--allow-missing]
-    asrkit-score results exp [--out RESULTS.md]        # see asrkit.results
+    asrkit-score results exp [--out RESULTS.md]
 
 Both files are Kaldi tables (``<utt> <words...>``; a hypothesis may be empty). Error
-counts come from jiwer's alignments, on the raw text and on text normalized with the
+counts are :mod:`asrkit.wer`'s (jiwer's alignments; an empty reference scores its
+hypothesis words as insertions), on the raw text and on text normalized with the
 "default" :class:`TextNormalizer` (lowercase, no punctuation): WER and CER of each, plus
 sentence error rate. CER counts spaces as characters (jiwer's convention).
 
@@ -20,6 +21,9 @@ Writes to ``--out``:
   (normalized text, i.e. what the headline WER scores);
 * ``score.json``: every number above, for :mod:`asrkit.results`.
 
+``asrkit-score results EXP_ROOT`` then collects every ``score.json`` under the experiment
+root into ``RESULTS.md`` (:mod:`asrkit.results`), the last step of stage 6.
+
 Utterances of the reference missing from the hypotheses stop the stage (the decode is
 incomplete) unless ``--allow-missing``: then they are scored as empty hypotheses and
 listed in ``missing_utts.txt`` and ``score.json``. Hypothesis ids absent from the
@@ -32,14 +36,15 @@ import argparse
 import json
 import logging
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
-import jiwer
-
-from asrkit.data.tables import DataDirError, read_table
-from asrkit.text.normalize import TextNormalizer
 from asrkit.cli import setup_logging
+from asrkit.data.tables import DataDirError, read_table
+from asrkit.layout import RESULTS_MD, SCORE_JSON
+from asrkit.results import ResultsError, write_results
+from asrkit.text.normalize import TextNormalizer
+from asrkit.wer import Counts, align, total
 
 log = logging.getLogger(__name__)
 
@@ -52,86 +57,12 @@ class ScoreError(ValueError):
 
 
 @dataclass
-class Counts:
-    """Error counts of a set of sentences (words or characters)."""
-
-    snt: int = 0
-    wrd: int = 0  # reference words (or characters)
-    corr: int = 0
-    sub: int = 0
-    dele: int = 0
-    ins: int = 0
-    snt_err: int = 0
-
-    @property
-    def err(self) -> int:
-        return self.sub + self.dele + self.ins
-
-    def rate(self, n: int) -> float:
-        """``n`` as a percentage of the reference words (0 when there are none)."""
-        return 100.0 * n / self.wrd if self.wrd else (0.0 if n == 0 else 100.0)
-
-    @property
-    def error_rate(self) -> float:
-        return self.rate(self.err)
-
-    @property
-    def sentence_error_rate(self) -> float:
-        return 100.0 * self.snt_err / self.snt if self.snt else 0.0
-
-    def __iadd__(self, other: "Counts") -> "Counts":
-        for name in ("snt", "wrd", "corr", "sub", "dele", "ins", "snt_err"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        return self
-
-    def to_json(self) -> dict:
-        d = asdict(self)
-        d.update(err=self.err, error_rate=round(self.error_rate, 4),
-                 sentence_error_rate=round(self.sentence_error_rate, 4))
-        return d
-
-
-@dataclass
 class Alignment:
     """One utterance's aligned words: (ref word or None, hyp word or None, op) triples."""
 
     utt: str
     pairs: list[tuple[str | None, str | None, str]]  # op: "C", "S", "D", "I"
     counts: Counts
-
-
-def align(refs: list[str], hyps: list[str], unit: str = "word") -> list[tuple[Counts, list]]:
-    """Per sentence: counts and aligned (ref, hyp, op) triples, from jiwer's alignment."""
-    process = jiwer.process_words if unit == "word" else jiwer.process_characters
-    out = process(refs, hyps)
-    results = []
-    for ref, hyp, chunks in zip(out.references, out.hypotheses, out.alignments):
-        c = Counts(snt=1, wrd=len(ref))
-        pairs: list[tuple[str | None, str | None, str]] = []
-        for ch in chunks:
-            r, h = ref[ch.ref_start_idx : ch.ref_end_idx], hyp[ch.hyp_start_idx : ch.hyp_end_idx]
-            if ch.type == "equal":
-                c.corr += len(r)
-                pairs += [(a, b, "C") for a, b in zip(r, h)]
-            elif ch.type == "substitute":
-                c.sub += len(r)
-                pairs += [(a, b, "S") for a, b in zip(r, h)]
-            elif ch.type == "delete":
-                c.dele += len(r)
-                pairs += [(a, None, "D") for a in r]
-            else:
-                c.ins += len(h)
-                pairs += [(None, b, "I") for b in h]
-        c.snt_err = int(c.err > 0)
-        results.append((c, pairs))
-    return results
-
-
-def _total(parts: list[Counts]) -> Counts:
-    total = Counts()
-    for c in parts:
-        total += c
-    return total
 
 
 @dataclass
@@ -147,10 +78,10 @@ class ScoreResult:
 
     def summary(self) -> dict[str, Counts]:
         return {
-            "WER raw": _total(self.wer_raw),
-            "WER normalized": _total(self.wer_norm),
-            "CER raw": _total(self.cer_raw),
-            "CER normalized": _total(self.cer_norm),
+            "WER raw": total(self.wer_raw),
+            "WER normalized": total(self.wer_norm),
+            "CER raw": total(self.cer_raw),
+            "CER normalized": total(self.cer_norm),
         }
 
     def by_group(self, kind: str) -> dict[str, Counts]:
@@ -288,7 +219,7 @@ def write_reports(result: ScoreResult, out_dir: str | Path, sources: dict[str, s
         "cer": {"raw": summary["CER raw"].to_json(), "normalized": summary["CER normalized"].to_json()},
         "by": {kind: {k: c.to_json() for k, c in rows.items()} for kind, rows in by.items()},
     }
-    (out_dir / "score.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
+    (out_dir / SCORE_JSON).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
                                          encoding="utf-8")
     return data
 
@@ -322,12 +253,27 @@ def score_files(
     return write_reports(result, out_dir, {"ref": str(ref), "hyp": str(hyp)})
 
 
+def results_main(argv: list[str]) -> int:
+    """``asrkit-score results EXP_ROOT [--out RESULTS.md]``."""
+    parser = argparse.ArgumentParser(
+        prog="asrkit-score results", description="Collect every score.json into RESULTS.md."
+    )
+    parser.add_argument("exp_root", help="experiment root, e.g. exp")
+    parser.add_argument("--out", default=RESULTS_MD)
+    args = parser.parse_args(argv)
+    try:
+        out = write_results(args.exp_root, args.out)
+    except ResultsError as e:
+        print(f"asrkit-score: error: {e}", file=sys.stderr)
+        return 1
+    log.info("wrote %s", out)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     setup_logging()
     if argv and argv[0] == "results":
-        from asrkit.results import main as results_main
-
         return results_main(argv[1:])
     parser = argparse.ArgumentParser(
         prog="asrkit-score",

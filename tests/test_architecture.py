@@ -18,8 +18,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = "asrkit"
-STAGES = {"asrkit.dump", "asrkit.pretrain", "asrkit.finetune", "asrkit.decode", "asrkit.score",
-          "asrkit.lm", "asrkit.results"}
+# asrkit.results is not one: stage 6 (asrkit.score) calls it to write RESULTS.md
+STAGES = {"asrkit.prepare", "asrkit.dump", "asrkit.pretrain", "asrkit.finetune", "asrkit.decode",
+          "asrkit.score", "asrkit.lm"}
 
 
 def modules(root: Path = REPO / PACKAGE) -> dict[str, Path]:
@@ -136,15 +137,21 @@ def shortest_cycle(graph: dict[str, set[str]], component: list[str]) -> list[str
     raise AssertionError(f"{component} is not a cycle")
 
 
-def stage_modules() -> set[str]:
-    """The stages named above, and every ``asrkit.<name>`` console script of setup.cfg."""
+def console_scripts() -> dict[str, str]:
+    """``{script: "module:function"}`` of setup.cfg."""
     cfg = configparser.ConfigParser()
     cfg.read(REPO / "setup.cfg", encoding="utf-8")
+    lines = cfg["options.entry_points"]["console_scripts"].strip().splitlines()
+    return {name.strip(): target.strip() for name, _, target in (line.partition("=") for line in lines)}
+
+
+def stage_modules() -> set[str]:
+    """The stages named above, and every ``asrkit.<name>`` console script of setup.cfg."""
     stages = set(STAGES)
-    for line in cfg["options.entry_points"]["console_scripts"].strip().splitlines():
-        target = line.partition("=")[2].strip().partition(":")[0]
-        if target.count(".") == 1 and target.startswith(PACKAGE + "."):
-            stages.add(target)
+    for target in console_scripts().values():
+        module = target.partition(":")[0]
+        if module.count(".") == 1 and module.startswith(PACKAGE + "."):
+            stages.add(module)
     return stages
 
 
@@ -172,6 +179,16 @@ def test_stage_modules_include_console_scripts():
     stages = stage_modules()
     assert STAGES <= stages
     assert "asrkit.launch.cli" not in stages  # a script inside a package is not a stage
+
+
+def test_every_stage_script_is_python_m_of_its_stage_module():
+    known = modules()
+    for script, target in console_scripts().items():
+        module, _, function = target.partition(":")
+        if module not in stage_modules():
+            continue
+        assert script == "asrkit-" + module.partition(".")[2] and function == "main", (script, target)
+        assert 'if __name__ == "__main__":' in known[module].read_text(encoding="utf-8"), module
 
 
 @pytest.mark.xfail(strict=False, reason="issue 9 in progress")

@@ -8,7 +8,8 @@ import jiwer
 import pytest
 
 from asrkit.results import collect, render, write_results
-from asrkit.score import ScoreError, align, format_alignment, main, score
+from asrkit.score import ScoreError, format_alignment, main, score
+from asrkit.wer import align
 
 
 def write(path, lines):
@@ -163,3 +164,18 @@ def test_render_marks_experiments_with_missing_utterances():
                                             "error_rate": 50.0, "sentence_error_rate": 50.0}},
                      "cer": {"raw": {"error_rate": 40.0}, "normalized": {"error_rate": 40.0}}}}
     assert "t (1 missing)" in render([row], "exp", env={"git": "x"})
+
+
+def test_empty_reference_is_scored_as_insertions():
+    result = score({"u1": "a b", "u2": ""}, {"u1": "a b", "u2": "uh oh"})
+    wer = result.summary()["WER normalized"]
+    assert (wer.wrd, wer.ins, wer.snt_err) == (2, 2, 1)
+    assert wer.error_rate == 100.0
+
+
+def test_results_subcommand_writes_results_md(data_dir, tmp_path):
+    exp = tmp_path / "exp"
+    _fake_experiment(exp, "asr", ["u1 the cat", "u2 hello world", "u3 a b c", "u4 bon dia"],
+                     ref=data_dir / "text")
+    assert main(["results", str(exp), "--out", str(tmp_path / "R.md")]) == 0
+    assert "| asr | decode_beam | test | 4 |" in (tmp_path / "R.md").read_text()

@@ -1,0 +1,25 @@
+"""The names of the files the stages leave for each other, in one place (as icefall keeps
+its output naming in one helper).
+
+A recipe's experiment tree::
+
+    exp/<asr_exp>/                     fine-tuning (stage 4)
+        model.pt  tokenizer/  model_info.json
+        decode_<tag>/<test_set>/       decoding (stage 5)
+            hyp  nbest  timing.json  decode_info.json
+            score/score.json           scoring (stage 6), with the text reports
+    RESULTS.md                         every score.json under exp/, one table
+
+A stage writes these names and the next one reads them; neither imports the other.
+"""
+
+MODEL_FILE = "model.pt"  # the model decoding uses: the best checkpoint or the average of the best
+TOKENIZER_DIR = "tokenizer"
+MODEL_INFO = "model_info.json"  # what the model is, for RESULTS.md
+HYP = "hyp"  # Kaldi text: <utt> <words...>
+NBEST = "nbest"  # <utt> <rank> <score> <words...>
+TIMING = "timing.json"
+DECODE_INFO = "decode_info.json"  # decoder settings, model and timing, for RESULTS.md
+SCORE_DIR = "score"  # inside the decode directory
+SCORE_JSON = "score.json"
+RESULTS_MD = "RESULTS.md"
