@@ -1,14 +1,24 @@
-"""CTC decoding: greedy and beam search (flashlight-text), with an optional word n-gram LM.
+"""CTC decoding: greedy and beam search (flashlight-text), with an optional n-gram LM.
 
     from asrkit.decoding import build_decoder
     decoder = build_decoder(tokenizer, kind="beam", lm="exp/lm_3gram/lm.arpa", beam_size=50)
     nbest = decoder(log_probs, lengths)   # [B, T, V] log-softmax outputs, [B] frame counts
     nbest[0][0].text, nbest[0][0].tokens, nbest[0][0].score
 
-``DecodeConfig`` is the YAML schema of ``conf/decode_*.yaml``; ``decoder.info()`` gives the
-settings to record in ``decode_info.json`` (see :mod:`asrkit.score`).
-"""
+* :mod:`~asrkit.decoding.greedy`: best path, batched on any device; :func:`greedy_search`
+  is also what fine-tuning validation decodes with.
+* :mod:`~asrkit.decoding.beam`: :class:`BeamSearchDecoder`, a prefix beam search without an
+  LM; with a word LM (ARPA/KenLM) a lexicon search that lets unknown words through unless
+  ``unk_score`` is -inf; with a character LM (``asrkit-lm --unit char``) an open-vocabulary
+  search. ``lm_unit="auto"`` reads the LM's unit from its ``lm_info.json``.
+* :mod:`~asrkit.decoding.reference`: :func:`prefix_beam_search`, a plain Python search the
+  fast decoders are tested against.
 
+``DecodeConfig`` is the ``decoder:`` section of ``conf/decode_*.yaml`` and
+:func:`build_decoder_from_config` builds its decoder. ``decoder.info()`` gives the settings
+that decoding records in ``decode_info.json`` (:mod:`asrkit.layout`), which RESULTS.md
+shows (:mod:`asrkit.results`).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
