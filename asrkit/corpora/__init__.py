@@ -5,7 +5,24 @@ fetch, otherwise a message with the URL and the expected layout) and
 ``prepare(corpus_root, out_dir, **options) -> PrepareResult``, which writes
 ``out_dir/<set>`` data dirs, each with an ``excluded.txt`` report, and returns one
 :class:`~asrkit.corpora.common.SetSummary` per set (utterances, speakers, hours,
-excluded/filtered counts by reason). ``asrkit-prepare <corpus> ...`` is the CLI over them.
+excluded/filtered counts by reason). ``asrkit-prepare <corpus> ...``
+(:mod:`asrkit.corpora.cli`) is a thin loop over them; each module owns its options, as
+lhotse keeps a corpus's CLI beside its recipe.
+
+To add a corpus, write ``asrkit/corpora/<name>.py`` with
+
+- a docstring whose first line says what the corpus is (the ``asrkit-prepare --help`` line)
+  and whose body gives the layout (``asrkit-prepare <name> --help`` shows it);
+- ``download(target, **options)`` and ``prepare(corpus_root, out_dir, **options)``, built
+  from :mod:`asrkit.corpora.common` (manifest rows, item checks, ``SetBuilder``);
+- ``add_arguments(parser)``: its ``asrkit-prepare`` options, ``--kebab-case`` of the keyword
+  they set; the shared ones come from ``common`` (``add_text_arguments``,
+  ``add_check_arguments``, ``add_durations_argument``, ...);
+- ``prepare_options(args)`` and ``download_options(args)``: the parsed options as the
+  keywords of ``prepare()`` and ``download()`` (``common.text_options`` and
+  ``common.check_options`` for the shared ones, ``common.no_options`` for none);
+
+and add its name to :data:`CORPORA`.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ Nothing is kept in memory per row beyond the output tables themselves.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import hashlib
 import logging
@@ -29,12 +30,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import yaml
 from tqdm import tqdm
 
 from asrkit import audio
+from asrkit.config import ConfigError
 from asrkit.data.files import format_seconds
 from asrkit.data.exclusions import Exclusions, TooManyExcluded
-from asrkit.text.normalize import TextNormalizer
+from asrkit.text.normalize import PRESETS, TextNormalizer
 
 log = logging.getLogger(__name__)
 
@@ -510,3 +513,87 @@ def duration_label(text: str | float) -> str:
         if seconds >= size and (seconds / size).is_integer():
             return f"{int(seconds / size)}{unit}"
     return f"{seconds:g}s"
+
+
+# ---------------------------------------------------------------------------------------------
+# asrkit-prepare options that several corpora share (each module's add_arguments uses them)
+
+
+def comma_list(text: str) -> list[str]:
+    """``"ca, es,"`` -> ``["ca", "es"]``: a comma-separated option value."""
+    return [t for t in (x.strip() for x in text.split(",")) if t]
+
+
+def add_text_arguments(p: argparse.ArgumentParser, default: str) -> None:
+    """``--normalizer`` and ``--alphabet``; :func:`text_options` turns them into ``normalizer``."""
+    p.add_argument(
+        "--normalizer",
+        default=default,
+        help=f"text normalization: a preset ({', '.join(PRESETS)}) or a YAML file with TextNormalizer "
+        f"fields and an optional 'preset' key (default: {default})",
+    )
+    p.add_argument("--alphabet", help="allowed characters after normalization; sentences with others are excluded")
+
+
+def add_check_arguments(p: argparse.ArgumentParser, check_audio: AudioCheck) -> None:
+    """``--check-audio`` and ``--max-bad-fraction``, the keywords of the same names."""
+    p.add_argument(
+        "--check-audio",
+        choices=AUDIO_CHECKS,
+        default=check_audio,
+        help=f"none, exists (stat each clip) or read (open each clip's header) (default: {check_audio})",
+    )
+    p.add_argument(
+        "--max-bad-fraction",
+        type=float,
+        default=0.05,
+        help="stop when more than this fraction of a set is excluded (default: 0.05)",
+    )
+
+
+def add_durations_argument(p: argparse.ArgumentParser, default: bool) -> None:
+    p.add_argument("--durations", action=argparse.BooleanOptionalAction, default=default,
+                   help=f"write utt2dur (default: {'yes' if default else 'no'})")
+
+
+def add_unlabeled_text_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--unlabeled-text", action=argparse.BooleanOptionalAction, default=True,
+                   help="keep transcripts in the pool (default: yes; without, validate it with --no-text)")
+
+
+def normalizer_spec(value: str, alphabet: str | None) -> dict[str, Any]:
+    """``--normalizer`` (preset or YAML file) and ``--alphabet`` as a TextNormalizer spec."""
+    if value in PRESETS:
+        spec: dict[str, Any] = {"preset": value}
+    else:
+        path = Path(value)
+        if not path.is_file():
+            raise ConfigError(f"--normalizer {value!r} is neither a preset ({', '.join(PRESETS)}) nor a YAML file")
+        with open(path, encoding="utf-8") as f:
+            loaded = yaml.safe_load(f) or {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: top level must be a mapping of TextNormalizer fields")
+        spec = loaded
+    if alphabet is not None:
+        spec["alphabet"] = alphabet
+    return spec
+
+
+def keywords(args: argparse.Namespace, *names: str) -> dict[str, Any]:
+    """``{name: args.<name>}``: the options that a keyword of the same name takes as they are."""
+    return {name: getattr(args, name) for name in names}
+
+
+def text_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``normalizer`` keyword from the options of :func:`add_text_arguments`."""
+    return {"normalizer": normalizer_spec(args.normalizer, args.alphabet)}
+
+
+def check_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The keywords of the options of :func:`add_check_arguments`."""
+    return {"check_audio": args.check_audio, "max_bad_fraction": args.max_bad_fraction}
+
+
+def no_options(args: argparse.Namespace) -> dict[str, Any]:
+    """For a corpus whose ``download()`` takes no options (its ``download_options``)."""
+    return {}

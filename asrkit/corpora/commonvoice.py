@@ -40,12 +40,14 @@ where it has one (Common Voice 14 and later).
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from asrkit.corpora.common import (
     AudioCheck,
@@ -53,14 +55,23 @@ from asrkit.corpora.common import (
     PrepareResult,
     SetBuilder,
     SpeakerIds,
+    add_check_arguments,
+    add_durations_argument,
+    add_text_arguments,
+    add_unlabeled_text_argument,
+    check_options,
+    keywords,
     clean_text,
     column_index,
+    comma_list,
     iter_rows,
     meta_value,
+    no_options,
     normalize_gender,
     probe_audio,
     read_header,
     short_hash,
+    text_options,
     write_sets,
 )
 from asrkit.data.files import format_seconds
@@ -494,3 +505,43 @@ def _warn_shared_speakers(builders: dict[str, SetBuilder], splits: Sequence[str]
                     len(shared),
                     split,
                 )
+
+
+# ---------------------------------------------------------------------------- asrkit-prepare options
+def _sources(text: str) -> list[str]:
+    return [] if text.strip() in ("", "none") else comma_list(text)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """``asrkit-prepare commonvoice`` options, one per :func:`prepare` keyword."""
+    p.add_argument("--locales", type=comma_list, help="comma-separated locales (default: every locale folder)")
+    p.add_argument("--splits", type=comma_list, default=list(OWN_SPLITS),
+                   help=f"labelled sets (default: {','.join(OWN_SPLITS)})")
+    p.add_argument("--split-mode", choices=["auto", "official", "speaker"], default="auto")
+    p.add_argument("--dev-fraction", type=float, default=0.1, help="speaker split: share of clips for dev")
+    p.add_argument("--test-fraction", type=float, default=0.1, help="speaker split: share of clips for test")
+    p.add_argument(
+        "--unlabeled",
+        type=_sources,
+        default=list(UNLABELED_SOURCES),
+        help=f"pool sources, comma-separated from {','.join(UNLABELED_SOURCES)}, or 'none' "
+        f"(default: {','.join(UNLABELED_SOURCES)})",
+    )
+    add_unlabeled_text_argument(p)
+    add_durations_argument(p, default=False)
+    p.add_argument("--speaker-id-length", type=int, default=12)
+    add_text_arguments(p, "default")
+    add_check_arguments(p, "exists")
+
+
+def prepare_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of :func:`add_arguments` as :func:`prepare` keywords."""
+    return {
+        **keywords(args, "locales", "splits", "split_mode", "dev_fraction", "test_fraction", "unlabeled",
+                   "unlabeled_text", "durations", "speaker_id_length"),
+        **text_options(args),
+        **check_options(args),
+    }
+
+
+download_options = no_options

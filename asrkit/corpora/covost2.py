@@ -20,12 +20,14 @@ Voice preparer (``<speaker>-<clip stem>``), so the two can be combined.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from asrkit.corpora.common import (
     AudioCheck,
@@ -33,13 +35,21 @@ from asrkit.corpora.common import (
     PrepareResult,
     SetBuilder,
     SpeakerIds,
+    add_check_arguments,
+    add_durations_argument,
+    add_text_arguments,
+    check_options,
+    keywords,
     clean_text,
     column_index,
+    comma_list,
     iter_rows,
     meta_value,
+    no_options,
     normalize_gender,
     probe_audio,
     read_header,
+    text_options,
     write_sets,
 )
 from asrkit.text.normalize import TextNormalizer
@@ -278,3 +288,28 @@ def _read_covost(
             accent=meta_value(info.accent),
             dur=status.duration,
         )
+
+
+# ---------------------------------------------------------------------------- asrkit-prepare options
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """``asrkit-prepare covost2`` options, one per :func:`prepare` keyword."""
+    p.add_argument("--covost-dir", help="folder of covost_v2.<src>_<tgt>.tsv (default: corpus_root)")
+    p.add_argument("--sources", type=comma_list, help="source languages (default: every TSV found)")
+    p.add_argument("--target", default="en", help="target language of the TSVs (default: en)")
+    p.add_argument("--splits", type=comma_list, default=list(SPLITS), help=f"sets (default: {','.join(SPLITS)})")
+    add_durations_argument(p, default=False)
+    p.add_argument("--speaker-id-length", type=int, default=12)
+    add_text_arguments(p, "default")
+    add_check_arguments(p, "exists")
+
+
+def prepare_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of :func:`add_arguments` as :func:`prepare` keywords."""
+    return {
+        **keywords(args, "covost_dir", "sources", "target", "splits", "durations", "speaker_id_length"),
+        **text_options(args),
+        **check_options(args),
+    }
+
+
+download_options = no_options

@@ -18,20 +18,27 @@ them with ``test_speakers`` / ``dev_speakers``).
 
 from __future__ import annotations
 
+import argparse
 import ast
 import json
 import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from asrkit.corpora.common import (
     AudioCheck,
     CorpusError,
     PrepareResult,
     SetBuilder,
+    add_check_arguments,
+    check_options,
+    keywords,
+    comma_list,
     download_and_extract,
     meta_value,
+    no_options,
     normalize_gender,
     probe_audio,
     short_hash,
@@ -172,3 +179,27 @@ def _speaker_sets(
     if not rest:
         raise CorpusError(f"no FSDD speakers left for train ({len(speakers)} speakers in all)")
     return {s: "test" if s in test else "dev" if s in dev else "train" for s in speakers}
+
+
+# ---------------------------------------------------------------------------- asrkit-prepare options
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """``asrkit-prepare fsdd`` options, one per :func:`prepare` keyword."""
+    p.add_argument("--split", choices=["official", "speaker"], default="official",
+                   help="official (FSDD's test set) or speaker (speaker-disjoint sets) (default: official)")
+    p.add_argument("--num-dev-speakers", type=int, default=1, help="speaker split: dev speakers (default: 1)")
+    p.add_argument("--num-test-speakers", type=int, default=1, help="speaker split: test speakers (default: 1)")
+    p.add_argument("--dev-speakers", type=comma_list, help="speaker split: these dev speakers (comma-separated)")
+    p.add_argument("--test-speakers", type=comma_list, help="speaker split: these test speakers (comma-separated)")
+    p.add_argument("--case", choices=["upper", "lower"], default="upper", help="transcript case (default: upper)")
+    add_check_arguments(p, "read")
+
+
+def prepare_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of :func:`add_arguments` as :func:`prepare` keywords."""
+    return {
+        **keywords(args, "split", "num_dev_speakers", "num_test_speakers", "dev_speakers", "test_speakers", "case"),
+        **check_options(args),
+    }
+
+
+download_options = no_options

@@ -21,20 +21,29 @@ when it does not already start with it.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from asrkit.corpora.common import (
     AudioCheck,
     CorpusError,
     PrepareResult,
     SetBuilder,
+    add_check_arguments,
+    add_durations_argument,
+    add_text_arguments,
+    check_options,
+    keywords,
     clean_text,
     iter_rows,
+    no_options,
     probe_audio,
+    text_options,
     write_sets,
 )
 from asrkit.text.normalize import TextNormalizer
@@ -233,3 +242,39 @@ def _manifest_items(
             where,
             problem,
         )
+
+
+# ---------------------------------------------------------------------------- asrkit-prepare options
+def _column_option(text: str) -> str | int:
+    return int(text) if text.isdigit() else text
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """``asrkit-prepare generic`` options, one per :func:`prepare` keyword."""
+    p.add_argument("--name", default="all", help="name of the data dir written (default: all)")
+    p.add_argument("--delimiter", help="manifest field separator (default: from the file)")
+    p.add_argument("--quoting", choices=list(_QUOTING), help="manifest quoting (default: csv for commas)")
+    p.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
+                   help="the manifest has a header row (default: detected)")
+    p.add_argument("--path-column", type=_column_option, help="header name or 0-based index")
+    p.add_argument("--text-column", type=_column_option, help="header name or 0-based index")
+    p.add_argument("--speaker-column", type=_column_option, help="header name or 0-based index")
+    p.add_argument("--speaker", default="utt", help="without a speaker column: utt, dir, or one speaker id")
+    p.add_argument("--audio-dir", help="folder relative manifest paths start from (default: the manifest's)")
+    p.add_argument("--audio-ext", default="", help="suffix added to manifest paths without one, e.g. .wav")
+    add_durations_argument(p, default=True)
+    add_text_arguments(p, "none")
+    add_check_arguments(p, "read")
+
+
+def prepare_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of :func:`add_arguments` as :func:`prepare` keywords."""
+    return {
+        **keywords(args, "name", "delimiter", "quoting", "header", "path_column", "text_column", "speaker_column",
+                   "speaker", "audio_dir", "audio_ext", "durations"),
+        **text_options(args),
+        **check_options(args),
+    }
+
+
+download_options = no_options

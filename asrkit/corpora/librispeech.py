@@ -23,25 +23,34 @@ data dir, unless ``unlabeled_text=False``).
 
 from __future__ import annotations
 
+import argparse
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
 from pathlib import Path
+from typing import Any
 
 from asrkit.corpora.common import (
     AudioCheck,
     CorpusError,
     PrepareResult,
     SetBuilder,
+    add_check_arguments,
+    add_text_arguments,
+    add_unlabeled_text_argument,
+    check_options,
+    keywords,
     clean_text,
+    comma_list,
     download_and_extract,
     duration_label,
     normalize_gender,
     parse_duration,
     probe_audio,
     short_hash,
+    text_options,
     write_sets,
 )
 from asrkit.text.normalize import TextNormalizer
@@ -299,3 +308,37 @@ def _subset(source: SetBuilder, utts: Iterable[str], name: str, with_text: bool)
         meta = {t[4:]: table[utt] for t, table in source.tables.items() if utt in table}
         out.add(utt, source.wav_scp[utt], source.utt2spk[utt], source.text[utt] if with_text else None, **meta)
     return out
+
+
+# ---------------------------------------------------------------------------- asrkit-prepare options
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """``asrkit-prepare librispeech`` options, one per :func:`prepare` keyword; ``--subsets`` also
+    picks what ``--download`` fetches."""
+    p.add_argument("--subsets", type=comma_list,
+                   help="subsets written as sets (default: all, or dev/test with --limited); "
+                   f"with --download, the subsets to fetch (default: {','.join(DEFAULT_DOWNLOAD)})")
+    p.add_argument("--limited", help="limited-supervision training set of this duration, e.g. 10h, 1h, 10min")
+    p.add_argument("--limited-from", type=comma_list, help="subsets to draw it from (default: the train subsets)")
+    p.add_argument("--unlabeled", action=argparse.BooleanOptionalAction, default=True,
+                   help="write the rest of --limited-from as the unlabeled pool (default: yes)")
+    add_unlabeled_text_argument(p)
+    p.add_argument("--min-duration", type=float, help="drop training utterances shorter than this (s)")
+    p.add_argument("--max-duration", type=float, help="drop training utterances longer than this (s)")
+    p.add_argument("--seed", type=int, default=0, help="varies the limited-supervision selection")
+    add_text_arguments(p, "none")
+    add_check_arguments(p, "read")
+
+
+def prepare_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of :func:`add_arguments` as :func:`prepare` keywords."""
+    return {
+        **keywords(args, "subsets", "limited", "limited_from", "unlabeled", "unlabeled_text", "min_duration",
+                   "max_duration", "seed"),
+        **text_options(args),
+        **check_options(args),
+    }
+
+
+def download_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``--subsets`` as :func:`download`'s keyword (without it, :data:`DEFAULT_DOWNLOAD`)."""
+    return {"subsets": args.subsets} if args.subsets else {}

@@ -44,13 +44,15 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
 import soxr
 from tqdm import tqdm
 
-from asrkit.corpora import espeak, sentences
+from asrkit.corpora import commonvoice, espeak, sentences
+from asrkit.corpora.common import keywords
 from asrkit.corpora.espeak import EspeakError, Voice
 from asrkit.cli import setup_logging
 
@@ -529,8 +531,6 @@ def download(target: str | Path, **options) -> Path:
 
 def prepare(corpus_root: str | Path, out_dir: str | Path, **options):
     """The synthetic corpus is Common Voice: :func:`asrkit.corpora.commonvoice.prepare` reads it."""
-    from asrkit.corpora import commonvoice
-
     return commonvoice.prepare(corpus_root, out_dir, **options)
 
 
@@ -539,12 +539,9 @@ def _languages(text: str) -> list[str]:
     return [t for t in (x.strip() for x in text.replace(" ", ",").split(",")) if t]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m asrkit.corpora.synth",
-        description="Synthesize a multilingual corpus with espeak-ng in the Common Voice layout.",
-    )
-    p.add_argument("out_root", nargs="?", help="release folder to write (<out_root>/<locale>/...)")
+def add_generate_arguments(parser: argparse.ArgumentParser, title: str) -> None:
+    """The options of :func:`generate`, under the keywords' names, as the group ``title``."""
+    p = parser.add_argument_group(title)
     p.add_argument("--languages", type=_languages, default=list(DEFAULT_LANGUAGES),
                    help=f"comma-separated locales (default: {','.join(DEFAULT_LANGUAGES)}; "
                         f"available: {','.join(sentences.LANGUAGES)})")
@@ -553,6 +550,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speakers-per-locale", type=int, default=20, help="speakers per locale (default: 20)")
     p.add_argument("--seed", type=int, default=0, help="the same seed gives the same corpus (default: 0)")
     p.add_argument("--jobs", type=int, help="worker processes (default: the CPUs available)")
+
+
+def generate_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of :func:`add_generate_arguments` as :func:`generate` keywords."""
+    return keywords(args, "languages", "minutes", "seed", "jobs", "minutes_per_locale", "speakers_per_locale")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """``asrkit-prepare synth``: Common Voice's options, and with ``--download`` those of :func:`generate`."""
+    commonvoice.add_arguments(p)
+    add_generate_arguments(p, "synthesis (with --download)")
+
+
+prepare_options = commonvoice.prepare_options
+download_options = generate_options
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m asrkit.corpora.synth",
+        description="Synthesize a multilingual corpus with espeak-ng in the Common Voice layout.",
+    )
+    p.add_argument("out_root", nargs="?", help="release folder to write (<out_root>/<locale>/...)")
+    add_generate_arguments(p, "synthesis")
     p.add_argument("--sample", metavar="LOCALE", help="print sentences of LOCALE's generator and exit")
     p.add_argument("--count", type=int, default=20, help="with --sample: how many (default: 20)")
     return p
@@ -569,10 +590,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if not args.out_root:
             parser.error("give the output folder (or --sample LOCALE)")
-        summary = generate(
-            args.out_root, args.languages, args.minutes, args.seed, args.jobs,
-            minutes_per_locale=args.minutes_per_locale, speakers_per_locale=args.speakers_per_locale,
-        )
+        summary = generate(args.out_root, **generate_options(args))
     except (SynthError, EspeakError, sentences.UnknownLanguage) as e:
         print(f"synth: error: {e}", file=sys.stderr)
         return 1

@@ -9,15 +9,20 @@ utterance id = file stem, as in Kaldi.
 
 from __future__ import annotations
 
+import argparse
 import re
 from pathlib import Path
+from typing import Any
 
 from asrkit.corpora.common import (
     AudioCheck,
     CorpusError,
     PrepareResult,
     SetBuilder,
+    add_check_arguments,
+    check_options,
     download_and_extract,
+    no_options,
     probe_audio,
     write_sets,
 )
@@ -70,3 +75,17 @@ def prepare(
             continue
         builder.add(wav.stem, str(wav), SPEAKER, transcript(wav.stem), dur=status.duration)
     return write_sets(builders, out_dir, max_bad_fraction)
+
+
+# ---------------------------------------------------------------------------- asrkit-prepare options
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """``asrkit-prepare yesno`` options, one per :func:`prepare` keyword."""
+    add_check_arguments(p, "read")
+
+
+def prepare_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of :func:`add_arguments` as :func:`prepare` keywords."""
+    return check_options(args)
+
+
+download_options = no_options

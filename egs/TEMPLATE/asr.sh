@@ -102,8 +102,8 @@ done
 
 if run_stage 1 && ! "${skip_data_prep}"; then
   log "Stage 1: data preparation (local/data.sh ${local_data_opts})"
-  # shellcheck disable=SC2086
-  local/data.sh ${local_data_opts}
+  # shellcheck disable=SC2046,SC2086
+  local/data.sh $( "${force}" && echo --force true ) ${local_data_opts}
   for s in ${train_set} ${valid_set} ${test_sets} ${unlabeled_set}; do
     utils/validate_data_dir.sh --no-feats "data/${s}"
   done

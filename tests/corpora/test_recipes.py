@@ -56,3 +56,20 @@ def test_recipe_options_are_checked(repo_root, tmp_path):
     proc = subprocess.run(["bash", "local/data.sh", "--splitt", "x"], cwd=recipe, env=env, capture_output=True,
                           text=True, timeout=60)
     assert proc.returncode != 0 and "--splitt" in proc.stderr
+
+
+@pytest.mark.shared_data
+def test_recipe_stage1_is_skipped_when_done_and_redone_with_force(shared_data, repo_root, tmp_path):
+    recipe = recipe_copy(repo_root, "yesno", tmp_path)
+    env = dict(os.environ, ASRKIT_VENV=str(repo_root / "tools" / "venv"), YESNO=str(shared_data / "yesno/waves_yesno"))
+
+    def stage1(*options: str) -> str:
+        proc = subprocess.run(["bash", "local/data.sh", *options], cwd=recipe, env=env, capture_output=True,
+                              text=True, timeout=120)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return proc.stdout + proc.stderr
+
+    assert "wrote 2 data dirs" in stage1()
+    again = stage1()
+    assert "already prepared" in again and "wrote" not in again
+    assert "wrote 2 data dirs" in stage1("--force", "true")

@@ -15,6 +15,7 @@ normalizer=default          # text normalization: none | default | upper | conf/
 check_audio=exists          # none | exists | read (opens every MP3: slow on big releases)
 durations=false             # write utt2dur (reads every MP3 header)
 max_bad_fraction=0.05       # stop when more of a set is excluded
+force=false                 # prepare again even when data/ was prepared with these settings
 help_message="Usage: $0 [--locales ca,es] [--split-mode auto|official|speaker] [--unlabeled train,rest,other|none]"
 
 . ./db.sh
@@ -33,5 +34,5 @@ asrkit-prepare commonvoice "${COMMONVOICE}" data \
   --dev-fraction "${dev_fraction}" --test-fraction "${test_fraction}" \
   --unlabeled "${unlabeled}" --normalizer "${normalizer}" --check-audio "${check_audio}" \
   "$( "${durations}" && echo --durations || echo --no-durations )" \
-  --max-bad-fraction "${max_bad_fraction}"
+  --max-bad-fraction "${max_bad_fraction}" "$( "${force}" && echo --force || echo --no-force )"
 log "Successfully finished. [elapsed=${SECONDS}s]"

@@ -11,6 +11,7 @@ target=en
 normalizer=default      # text normalization: none | default | upper | conf/<file>.yaml
 check_audio=exists
 max_bad_fraction=0.05
+force=false             # prepare again even when data/ was prepared with these settings
 help_message="Usage: $0 [--sources ca,es,fr] [--normalizer default]"
 
 . ./db.sh
@@ -26,5 +27,6 @@ fi
 log "Preparing CoVoST 2 ${sources} -> ${target}"
 asrkit-prepare covost2 "${COVOST2}" data --covost-dir "${COVOST2_TSV}" \
   --sources "${sources}" --target "${target}" --normalizer "${normalizer}" \
-  --check-audio "${check_audio}" --max-bad-fraction "${max_bad_fraction}"
+  --check-audio "${check_audio}" --max-bad-fraction "${max_bad_fraction}" \
+  "$( "${force}" && echo --force || echo --no-force )"
 log "Successfully finished. [elapsed=${SECONDS}s]"

@@ -8,6 +8,7 @@ log() { echo "$(date '+%Y-%m-%dT%H:%M:%S') (data.sh:${BASH_LINENO[0]}) $*"; }
 
 split=official          # official | speaker
 max_bad_fraction=0.05
+force=false             # prepare again even when data/ was prepared with these settings
 help_message="Usage: $0 [--split official|speaker]"
 
 . ./db.sh
@@ -19,5 +20,6 @@ if [ ! -d "${FSDD}/recordings" ]; then
   asrkit-prepare fsdd --download "$(dirname "${FSDD}")"
 fi
 
-asrkit-prepare fsdd "${FSDD}" data --split "${split}" --max-bad-fraction "${max_bad_fraction}"
+asrkit-prepare fsdd "${FSDD}" data --split "${split}" --max-bad-fraction "${max_bad_fraction}" \
+  "$( "${force}" && echo --force || echo --no-force )"
 log "Successfully finished. [elapsed=${SECONDS}s]"

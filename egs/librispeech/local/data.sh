@@ -15,6 +15,7 @@ max_duration=35                   # seconds
 unlabeled=true                    # write data/unlabeled
 seed=0                            # another seed draws another limited set
 max_bad_fraction=0.05
+force=false                       # prepare again even when data/ was prepared with these settings
 help_message="Usage: $0 [--limited 10h] [--limited-from train-clean-100,train-other-500] [--eval-sets dev-clean,test-clean]"
 
 . ./db.sh
@@ -35,5 +36,5 @@ asrkit-prepare librispeech "${LIBRISPEECH}" data \
   --limited "${limited}" --limited-from "${limited_from}" --subsets "${eval_sets}" \
   --min-duration "${min_duration}" --max-duration "${max_duration}" --seed "${seed}" \
   "$( "${unlabeled}" && echo --unlabeled || echo --no-unlabeled )" \
-  --max-bad-fraction "${max_bad_fraction}"
+  --max-bad-fraction "${max_bad_fraction}" "$( "${force}" && echo --force || echo --no-force )"
 log "Successfully finished. [elapsed=${SECONDS}s]"

@@ -16,6 +16,7 @@ seed=0                  # the same seed gives the same corpus, byte for byte
 jobs=$(nproc)           # processes synthesizing
 unlabeled=train,other   # SSL pool sources: train, rest (validated clips in no split), other
 normalizer=default      # text normalization: none | default | upper | conf/<file>.yaml
+force=false             # prepare again even when data/ was prepared with these settings
 help_message="Usage: $0 [--languages ca,es,en] [--minutes 40] [--speakers-per-locale 20] [--seed 0] [--jobs N]"
 
 . ./db.sh
@@ -33,9 +34,11 @@ else
   python -m asrkit.corpora.synth "${MINI_CV}" --languages "${languages}" --minutes "${minutes}" \
     --speakers-per-locale "${speakers_per_locale}" --seed "${seed}" --jobs "${jobs}"
   echo "${settings}" > "${marker}"
+  force=true  # a new corpus under the same path: data/ must be prepared from it again
 fi
 
 log "Preparing ${MINI_CV} as Common Voice (${languages})"
 asrkit-prepare commonvoice "${MINI_CV}" data --locales "${languages}" --split-mode official \
-  --unlabeled "${unlabeled}" --normalizer "${normalizer}" --durations
+  --unlabeled "${unlabeled}" --normalizer "${normalizer}" --durations \
+  "$( "${force}" && echo --force || echo --no-force )"
 log "Successfully finished. [elapsed=${SECONDS}s]"

@@ -5,7 +5,8 @@ set -euo pipefail
 
 log() { echo "$(date '+%Y-%m-%dT%H:%M:%S') (data.sh:${BASH_LINENO[0]}) $*"; }
 
-help_message="Usage: $0"
+force=false  # prepare again even when data/ was prepared with these settings
+help_message="Usage: $0 [--force true]"
 
 . ./db.sh
 . ./path.sh
@@ -16,5 +17,5 @@ if ! ls "${YESNO}"/*.wav > /dev/null 2>&1; then
   asrkit-prepare yesno --download "$(dirname "${YESNO}")"
 fi
 
-asrkit-prepare yesno "${YESNO}" data
+asrkit-prepare yesno "${YESNO}" data "$( "${force}" && echo --force || echo --no-force )"
 log "Successfully finished. [elapsed=${SECONDS}s]"
