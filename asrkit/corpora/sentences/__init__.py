@@ -1,14 +1,22 @@
-"""Sentence generators for the synthetic corpus, one module per language.
+"""Sentence generators for the synthetic corpus: one engine, a grammar module and a word file per language.
 
-Each language module (``ca``, ``es``, ``en``) has ``LOCALE`` (the Common Voice locale),
-``NAME``, ``ACCENTS`` (the espeak-ng voices speakers get, each with the accent label the
-TSV records) and ``sentence(rng) -> str``: one sentence written like a Common Voice
-prompt, from the module's own templates and word lists.
+- ``engine.py``: the templates (statements, questions, numbers, dates, times, prices, ...),
+  their weights, :class:`~.engine.Phrase` and :meth:`~.engine.Language.sentence`;
+- ``words.py``: reads a language's words from ``data/<locale>.json``: nouns, adjectives and
+  verbs with the grammar they need to agree, names, cities, phrases and sentence shapes,
+  and named subsets (``timetabled`` vehicles, ``regional`` cities) instead of slices;
+- ``ca.py``, ``es.py``, ``en.py``: the grammar that really differs (numbers, articles,
+  prepositions, conjugation, telling the time, prices) as a subclass of
+  :class:`~.engine.Language`, and the module names ``LOCALE``, ``NAME``, ``ACCENTS``
+  (the espeak-ng voices speakers get, each with the accent label the TSV records) and
+  ``sentence(rng) -> str``: one sentence written like a Common Voice prompt.
 
-To add a language: write ``sentences/<locale>.py`` with those four names (``grammar``
-has the shared table parsers and helpers; ``es.py`` is a compact model), make sure its
-voices exist (``asrkit.corpora.espeak.engine().voices()`` lists them), and add the module to
-:data:`LANGUAGES` below. ``python -m asrkit.corpora.synth --sample <locale>`` prints
+To add a language: write ``data/<locale>.json`` with the same keys as ``data/es.json``
+(its words, phrases and sentence shapes), and ``<locale>.py`` with a :class:`Language`
+subclass for its grammar (``es.py`` is a compact model; English shows how a language with
+another word order overrides whole templates) and the four module names; make sure its
+voices exist (``asrkit.corpora.espeak.engine().voices()`` lists them) and add the module
+to :data:`LANGUAGES` below. ``python -m asrkit.corpora.synth --sample <locale>`` prints
 sentences to proofread.
 """
 
@@ -57,7 +65,7 @@ def stream(locale: str, seed: int = 0) -> Iterator[str]:
             if repeats > 1000:
                 raise RuntimeError(
                     f"the {locale} generator repeats itself after {len(seen)} sentences; add words "
-                    f"or templates to asrkit/corpora/sentences/{locale}.py"
+                    f"or templates to asrkit/corpora/sentences/data/{locale}.json"
                 )
             continue
         repeats = 0
