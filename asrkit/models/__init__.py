@@ -15,7 +15,7 @@ from typing import Any, Callable
 from torch import nn
 
 from asrkit.config import from_dict, to_dict
-from asrkit.checkpoint import CheckpointError, save_atomic
+from asrkit.checkpoint import CheckpointError, load_weights, save_atomic
 from asrkit.checkpoint import load as read_checkpoint
 
 
@@ -70,18 +70,23 @@ def load(path: str | Path) -> tuple[nn.Module, dict]:
             "import Hugging Face or fairseq checkpoints with asrkit.models.hf / asrkit.models.fairseq"
         )
     kind = ckpt["kind"]
-    if kind not in _BUILDERS:
-        try:
-            importlib.import_module(f"asrkit.models.{kind}")
-        except ImportError:
-            pass
+    if kind not in _BUILDERS and isinstance(kind, str) and kind.isidentifier():
+        _import_kind(kind)
     if kind not in _BUILDERS:
         raise CheckpointError(f"{path}: unknown model kind '{kind}'; known: {', '.join(sorted(_BUILDERS))}")
     model = _BUILDERS[kind](ckpt)
-    result = model.load_state_dict(ckpt["model"], strict=False)
-    if result.missing_keys or result.unexpected_keys:
-        raise CheckpointError(
-            f"{path}: weights do not fit a '{kind}' model: missing {result.missing_keys[:10]}, "
-            f"unexpected {result.unexpected_keys[:10]}"
-        )
+    load_weights(model, ckpt["model"], str(path),
+                 hint=f"A '{kind}' model built from its model_config has other weights "
+                      "(saved by an older asrkit?).")
     return model, ckpt
+
+
+def _import_kind(kind: str) -> None:
+    """Import ``asrkit.models.<kind>``, which registers its builder. Only the absence of
+    that very module means "no such kind": an import failing inside it is a bug to see."""
+    name = f"{__name__}.{kind}"
+    try:
+        importlib.import_module(name)
+    except ModuleNotFoundError as e:
+        if e.name != name:
+            raise
