@@ -81,7 +81,7 @@ def make_batch(size: str, chars_per_second: float, spread: float):
 def encoder_config(size: str):
     from asrkit.models import wav2vec2
 
-    return wav2vec2.config_for(size, **FINETUNE_MASKING[size])
+    return wav2vec2.config_for(size, FINETUNE_MASKING[size])
 
 
 def build(impl: str, size: str, opts: argparse.Namespace):

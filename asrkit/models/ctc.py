@@ -77,7 +77,7 @@ class CTCModel(nn.Module):
     def encode(self, inputs: torch.Tensor, lengths: torch.Tensor, mask: bool = False,
                z: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Encoder output [B, T, D] and lengths; ``mask`` applies fine-tuning time/channel masks;
-        ``z``: the wav2vec 2.0 front end's output, when already computed (cached)."""
+        ``z``: the wav2vec 2.0 feature encoder's latents, when already computed (cached)."""
         if isinstance(self.encoder, Wav2Vec2Model):
             out = self.encoder(inputs, lengths, mask_time=mask, mask_channel=mask, z=z)
             return out.hidden, out.lengths
@@ -87,7 +87,7 @@ class CTCModel(nn.Module):
                 hidden: torch.Tensor | None = None, hidden_lengths: torch.Tensor | None = None,
                 z: torch.Tensor | None = None) -> CTCOutput:
         """``hidden``/``hidden_lengths`` skip the encoder (given when it ran frozen outside);
-        ``z`` skips the wav2vec 2.0 front end (see :meth:`encode`)."""
+        ``z`` skips the wav2vec 2.0 feature encoder (see :meth:`encode`)."""
         if hidden is None:
             hidden, hidden_lengths = self.encode(inputs, lengths, mask, z)
         rvq_out = None

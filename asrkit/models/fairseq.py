@@ -11,31 +11,30 @@ from __future__ import annotations
 
 import argparse
 import ast
-import re
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch.serialization import get_unsafe_globals_in_checkpoint, safe_globals
 
-from asrkit.models import CheckpointError
-from asrkit.models.hf import ImportedCheckpoint, fuse_qkv, load_converted
-from asrkit.models.wav2vec2 import Wav2Vec2Config, Wav2Vec2ForPreTraining, Wav2Vec2Model
+from asrkit.checkpoint import CheckpointError
+from asrkit.models.convert import ImportedCheckpoint, Names, import_checkpoint, pos_conv_names
+from asrkit.models.wav2vec2 import Wav2Vec2Config
 
-POS_CONV = "encoder.pos_conv.conv.parametrizations.weight"
 FAIRSEQ_SPECIAL = ["<s>", "<pad>", "</s>", "<unk>"]  # fairseq Dictionary; CTC blank is "<s>"
 
-_RULES = [  # fairseq name -> native name (encoder part)
-    (r"feature_extractor\.conv_layers\.(\d+)\.0\.", r"feature_extractor.conv_layers.\1.conv."),
-    (r"feature_extractor\.conv_layers\.(\d+)\.2\.1\.", r"feature_extractor.conv_layers.\1.layer_norm."),
-    (r"feature_extractor\.conv_layers\.(\d+)\.2\.", r"feature_extractor.conv_layers.\1.layer_norm."),
-    (r"post_extract_proj\.", "feature_projection.projection."),
-    (r"layer_norm\.", "feature_projection.layer_norm."),
-    (r"encoder\.pos_conv\.0\.(weight_g|parametrizations\.weight\.original0)", f"{POS_CONV}.original0"),
-    (r"encoder\.pos_conv\.0\.(weight_v|parametrizations\.weight\.original1)", f"{POS_CONV}.original1"),
-    (r"encoder\.pos_conv\.0\.bias", "encoder.pos_conv.conv.bias"),
-    (r"encoder\.layers\.(\d+)\.self_attn\.", r"encoder.layers.\1.attention."),
-]
+# The keys whose fairseq names differ. fairseq's conv blocks are nn.Sequential: the conv is
+# item 0, the GroupNorm item 2, and a LayerNorm item 1 of the Sequential at item 2.
+FAIRSEQ_NAMES = Names([
+    ("feature_encoder.conv_layers.{i}.conv.", "feature_extractor.conv_layers.{i}.0."),
+    ("feature_encoder.conv_layers.{i}.layer_norm.", "feature_extractor.conv_layers.{i}.2.1."),
+    ("feature_encoder.conv_layers.{i}.group_norm.", "feature_extractor.conv_layers.{i}.2."),
+    ("feature_projection.projection.", "post_extract_proj."),
+    ("feature_projection.layer_norm.", "layer_norm."),
+    *pos_conv_names("encoder.pos_conv.0"),
+    ("encoder.layers.{i}.attention.", "encoder.layers.{i}.self_attn."),
+    ("quantizer.codevectors", "quantizer.vars"),
+])
 
 
 class _Placeholder:
@@ -172,14 +171,6 @@ def _configs(ckpt: dict[str, Any], where: str) -> tuple[dict, dict, bool]:
     return inner, inner, True
 
 
-def _rename(key: str) -> str:
-    for pattern, repl in _RULES:
-        new, n = re.subn(f"^{pattern}", repl, key)
-        if n:
-            return new
-    return key
-
-
 def load_fairseq(
     path: str | Path, dictionary: str | Path | None = None, overrides: dict[str, Any] | None = None
 ) -> ImportedCheckpoint:
@@ -190,45 +181,20 @@ def load_fairseq(
     fine-tuning ``dict.ltr.txt``; the vocabulary is then fairseq's ``<s> <pad> </s> <unk>``
     followed by its tokens (``<s>`` is the CTC blank).
     """
-    import dataclasses
-
     where = str(path)
     ckpt = read_checkpoint(path)
     model_cfg, task_cfg, finetuned = _configs(ckpt, where)
     cfg = config_from_fairseq(model_cfg, task_cfg)
-    if overrides:
-        cfg = dataclasses.replace(cfg, **overrides)
     state = ckpt["model"]
     head = None
     if finetuned:
-        prefix = "w2v_encoder.w2v_model."
-        head = {k[len("w2v_encoder.proj."):]: v.float() for k, v in state.items() if k.startswith("w2v_encoder.proj.")}
+        prefix, proj = "w2v_encoder.w2v_model.", "w2v_encoder.proj."
+        head = {k[len(proj):]: v.float() for k, v in state.items() if k.startswith(proj)}
         state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-    encoder, pretrain = {}, {}
-    for key, value in state.items():
-        if key.startswith(("quantizer.", "project_q.", "final_proj.")):
-            pretrain[key] = value
-        else:
-            encoder[_rename(key)] = value
-    encoder = fuse_qkv(encoder)
-    if "feature_projection.projection.weight" not in encoder and cfg.feature_dim == cfg.encoder_dim:
+    if "post_extract_proj.weight" not in state and cfg.feature_dim == cfg.encoder_dim:
         # fairseq has no post_extract_proj when the widths already agree: an identity
-        encoder["feature_projection.projection.weight"] = torch.eye(cfg.encoder_dim)
-        encoder["feature_projection.projection.bias"] = torch.zeros(cfg.encoder_dim)
-    if pretrain and not finetuned:
-        model = Wav2Vec2ForPreTraining(cfg)
-        converted = {f"wav2vec2.{k}": v for k, v in encoder.items()}
-        for key, value in pretrain.items():
-            if key == "quantizer.vars":
-                key = "quantizer.codevectors"
-                value = value.reshape(cfg.num_codevector_groups, cfg.num_codevectors_per_group, -1)
-            converted[key] = value
-        load_converted(model, converted, where)
-        kind = "wav2vec2_pretrain"
-    else:
-        model = Wav2Vec2Model(cfg)
-        load_converted(model, encoder, where)
-        kind = "ctc" if head else "wav2vec2"
+        state = {**state, "post_extract_proj.weight": torch.eye(cfg.encoder_dim),
+                 "post_extract_proj.bias": torch.zeros(cfg.encoder_dim)}
     vocab = None
     if dictionary is not None:
         vocab = FAIRSEQ_SPECIAL + [
@@ -239,5 +205,7 @@ def load_fairseq(
                 f"{dictionary}: {len(vocab)} tokens (with fairseq's 4 specials) but {where}'s "
                 f"output layer has {head['weight'].shape[0]}"
             )
-    config = {"model": model_cfg, "task": task_cfg}
-    return ImportedCheckpoint(model, cfg, kind, head or None, vocab, config)
+    return import_checkpoint(
+        cfg, state, FAIRSEQ_NAMES, where, encoder_only=finetuned, overrides=overrides,
+        head=head, vocab=vocab, source={"model": model_cfg, "task": task_cfg},
+    )

@@ -1,15 +1,27 @@
-"""Filterbank front end: precomputed log-mel features in place of the waveform encoder.
+"""Feature encoders, one per front end: the paper's f: X → Z, input → latents ``[B, C, T]``
+at 20 ms.
 
-80-dim fbank at a 10 ms shift goes through a small 1-D conv stack whose strides multiply
-to 2, giving the 20 ms frames the rest of wav2vec 2.0 expects (projection, masking,
-quantizer targets, context network). Each conv is followed by a per-frame LayerNorm and
-GELU, so an utterance's frames never see the batch's padding.
+``Wav2Vec2Config.frontend`` picks the front end, i.e. what the model reads:
+
+- ``"waveform"``: :class:`FeatureEncoder`, the paper's stack of 7 strided convs over
+  16 kHz samples (×320);
+- ``"fbank"``: :class:`FbankFeatureEncoder`, precomputed 80-dim log-mel at a 10 ms shift
+  through a small conv stack whose strides multiply to 2.
+
+Either way the rest of wav2vec 2.0 (projection, masking, quantizer targets, context
+network) sees the same 20 ms frames. Both are padding-exact: an utterance's valid frames
+do not depend on the batch it is in.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+from asrkit.models.ops import masked_instance_norm, utterance_mvn
 
 
 def conv_output_lengths(lengths: torch.Tensor, layers: list[tuple[int, int, int]]) -> torch.Tensor:
@@ -28,56 +40,82 @@ def receptive_field(layers: list[tuple[int, int, int]]) -> int:
     return field
 
 
-class ConvLayerNormBlock(nn.Module):
-    """Conv1d → LayerNorm over channels → GELU, on ``[B, C, T]``."""
+class ConvBlock(nn.Module):
+    """One feature-encoder conv on ``[B, C, T]``: Conv1d → (GroupNorm over each channel's
+    valid frames | LayerNorm over channels | nothing) → GELU."""
 
-    def __init__(self, in_dim: int, out_dim: int, kernel: int, stride: int, bias: bool) -> None:
+    def __init__(self, in_dim: int, out_dim: int, kernel: int, stride: int,
+                 norm: Literal["group", "layer", "none"], bias: bool) -> None:
         super().__init__()
         self.conv = nn.Conv1d(in_dim, out_dim, kernel, stride=stride, bias=bias)
-        self.layer_norm = nn.LayerNorm(out_dim)
         nn.init.kaiming_normal_(self.conv.weight)
+        self.norm = norm
+        if norm == "group":
+            self.group_norm = nn.GroupNorm(out_dim, out_dim)
+        elif norm == "layer":
+            self.layer_norm = nn.LayerNorm(out_dim)
+        self.kernel, self.stride = kernel, stride
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+        """``lengths``: valid output frames of this conv (None: nothing is padded)."""
         x = self.conv(x)
-        x = self.layer_norm(x.transpose(1, 2)).transpose(1, 2)
-        return nn.functional.gelu(x)
+        if self.norm == "group":
+            norm = self.group_norm
+            x = masked_instance_norm(x, lengths, norm.weight, norm.bias, norm.eps)
+        elif self.norm == "layer":
+            x = self.layer_norm(x.transpose(1, 2)).transpose(1, 2)
+        return F.gelu(x)
 
 
-def utterance_mvn(fbank: torch.Tensor, lengths: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
-    """Zero mean, unit variance per utterance and mel bin over its valid frames (ESPnet's
-    ``UtteranceMVN``); padding stays 0.
+class FeatureEncoder(nn.Module):
+    """Waveform ``[B, S]`` → latent speech representations ``[B, C, T]`` (fairseq
+    ``ConvFeatureExtractionModel``). ``mode`` is fairseq's ``extractor_mode``:
+    ``"group_norm"`` (fairseq ``"default"``) normalizes the first conv only, ``"layer_norm"``
+    every conv."""
 
-    Log-mel energies sit around +13 with most of their variance shared by all bins; left
-    as they are, the untrained quantizer sends most frames to the same few codes (code
-    perplexity ~11 of 128 at init on the demo corpus, ~38 after normalization).
-    """
-    valid = (torch.arange(fbank.shape[1], device=fbank.device)[None] < lengths[:, None])[..., None]
-    n = lengths.clamp(min=1).to(fbank.dtype)[:, None, None]
-    mean = (fbank * valid).sum(1, keepdim=True) / n
-    var = (((fbank - mean) * valid) ** 2).sum(1, keepdim=True) / n
-    return (fbank - mean) * torch.rsqrt(var + eps) * valid
+    def __init__(self, layers: list[tuple[int, int, int]], mode: str, bias: bool) -> None:
+        super().__init__()
+        self.layers = [tuple(layer) for layer in layers]
+        blocks, in_dim = [], 1
+        for i, (dim, kernel, stride) in enumerate(self.layers):
+            norm = "layer" if mode == "layer_norm" else ("group" if i == 0 else "none")
+            blocks.append(ConvBlock(in_dim, dim, kernel, stride, norm, bias))
+            in_dim = dim
+        self.conv_layers = nn.ModuleList(blocks)
+
+    def forward(self, wave: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+        x = wave[:, None, :]
+        for block in self.conv_layers:
+            if lengths is not None:
+                lengths = conv_output_lengths(lengths, [(0, block.kernel, block.stride)])
+            x = block(x, lengths)
+        return x
 
 
-class FbankFrontend(nn.Module):
-    """``[B, T, n_mels]`` fbank (10 ms) → ``[B, C, T']`` features at 20 ms."""
+class FbankFeatureEncoder(nn.Module):
+    """Fbank ``[B, T, n_mels]`` (10 ms) → latents ``[B, C, T']`` at 20 ms: per-utterance
+    mean and variance normalization, then convs each followed by a per-frame LayerNorm and
+    GELU, so an utterance's frames never see the batch's padding."""
 
     def __init__(self, n_mels: int, layers: list[tuple[int, int, int]], bias: bool = True) -> None:
         super().__init__()
         self.layers = [tuple(layer) for layer in layers]
         blocks, in_dim = [], n_mels
         for dim, kernel, stride in self.layers:
-            blocks.append(ConvLayerNormBlock(in_dim, dim, kernel, stride, bias))
+            blocks.append(ConvBlock(in_dim, dim, kernel, stride, "layer", bias))
             in_dim = dim
         self.conv_layers = nn.ModuleList(blocks)
         self.n_mels = n_mels
 
-    def forward(self, fbank: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, fbank: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
         if fbank.dim() != 3 or fbank.shape[-1] != self.n_mels:
             raise ValueError(
                 f"the fbank front end expects [batch, frames, {self.n_mels}] features, got "
                 f"shape {tuple(fbank.shape)}; check dump's feature type and n_mels"
             )
+        if lengths is None:
+            lengths = torch.full((fbank.shape[0],), fbank.shape[1], device=fbank.device)
         x = utterance_mvn(fbank, lengths).transpose(1, 2)
         for block in self.conv_layers:
-            x = block(x)
-        return x, conv_output_lengths(lengths, self.layers)
+            x = block(x, None)
+        return x

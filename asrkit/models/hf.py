@@ -14,127 +14,42 @@ pretraining learn almost nothing. Pass ``overrides`` to change any field.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
-import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from asrkit.models import CheckpointError
-from asrkit.models.wav2vec2 import Wav2Vec2Config, Wav2Vec2ForPreTraining, Wav2Vec2Model
+from asrkit.checkpoint import CheckpointError
+from asrkit.models.convert import (
+    PRETRAINING_HEAD,
+    ImportedCheckpoint,
+    Names,
+    import_checkpoint,
+    pos_conv_names,
+    split_qkv,
+)
+from asrkit.models.wav2vec2 import Wav2Vec2Config, Wav2Vec2ForPreTraining
 
 log = logging.getLogger(__name__)
 
-POS_CONV = "encoder.pos_conv.conv.parametrizations.weight"
 
-
-class CheckpointMismatch(CheckpointError):
-    """Converted weights that do not fit the model built from the checkpoint's config."""
-
-
-@dataclass
-class ImportedCheckpoint:
-    model: nn.Module  # Wav2Vec2ForPreTraining when the checkpoint has a quantizer, else Wav2Vec2Model
-    config: Wav2Vec2Config
-    kind: str  # "wav2vec2_pretrain" | "wav2vec2" | "ctc"
-    head: dict[str, torch.Tensor] | None = None  # CTC output layer {"weight", "bias"}
-    vocab: list[str] | None = None  # CTC tokens by id (from vocab.json), when present
-    source: dict[str, Any] | None = None  # the original config
-
-
-# ---------------------------------------------------------------- shared by the importers
-
-
-def fuse_qkv(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Concatenate ``*.attention.{q,k,v}_proj.*`` into the native fused ``*.attention.in_proj.*``."""
-    out = {}
-    for key, value in state.items():
-        m = re.fullmatch(r"(.*\.attention)\.([qkv])_proj\.(weight|bias)", key)
-        if not m:
-            out[key] = value
-        elif m.group(2) == "q":
-            parts = [f"{m.group(1)}.{p}_proj.{m.group(3)}" for p in "qkv"]
-            missing = [p for p in parts if p not in state]
-            if missing:
-                raise CheckpointMismatch(f"attention projection incomplete: missing {missing}")
-            out[f"{m.group(1)}.in_proj.{m.group(3)}"] = torch.cat([state[p] for p in parts], 0)
-    return out
-
-
-def split_qkv(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Inverse of :func:`fuse_qkv`."""
-    out = {}
-    for key, value in state.items():
-        m = re.fullmatch(r"(.*\.attention)\.in_proj\.(weight|bias)", key)
-        if not m:
-            out[key] = value
-            continue
-        for name, chunk in zip("qkv", value.chunk(3, dim=0)):
-            out[f"{m.group(1)}.{name}_proj.{m.group(2)}"] = chunk.contiguous()
-    return out
-
-
-def load_converted(
-    model: nn.Module, state: dict[str, torch.Tensor], where: str, optional: tuple[str, ...] = ()
-) -> None:
-    """Load native-named ``state`` strictly; the error lists every missing/unexpected key.
-
-    Keys ending in one of ``optional`` may be absent (they keep their initialization).
-    """
-    own = model.state_dict()
-    missing = sorted(k for k in own if k not in state and not k.endswith(optional))
-    unexpected = sorted(k for k in state if k not in own)
-    wrong = sorted(
-        f"{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}"
-        for k in state
-        if k in own and state[k].shape != own[k].shape
-    )
-    if missing or unexpected or wrong:
-        lines = [f"{where}: the weights do not match the model built from its config"]
-        if missing:
-            lines.append(f"  missing keys ({len(missing)}): {', '.join(missing)}")
-        if unexpected:
-            lines.append(f"  unexpected keys ({len(unexpected)}): {', '.join(unexpected)}")
-        if wrong:
-            lines.append(f"  shape mismatches ({len(wrong)}): {', '.join(wrong)}")
-        lines.append("  check that the checkpoint is a wav2vec 2.0 model and its config matches its weights")
-        raise CheckpointMismatch("\n".join(lines))
-    model.load_state_dict(state, strict=False)
-
-
-# ---------------------------------------------------------------- Hugging Face names
-
-_HF_RULES = [  # (HF pattern, native replacement) on keys without the "wav2vec2." prefix
-    (r"masked_spec_embed", "mask_emb"),
-    (r"encoder\.pos_conv_embed\.conv\.(weight_g|parametrizations\.weight\.original0)", f"{POS_CONV}.original0"),
-    (r"encoder\.pos_conv_embed\.conv\.(weight_v|parametrizations\.weight\.original1)", f"{POS_CONV}.original1"),
-    (r"encoder\.pos_conv_embed\.conv\.bias", "encoder.pos_conv.conv.bias"),
-    (r"encoder\.layers\.(\d+)\.layer_norm\.", r"encoder.layers.\1.self_attn_layer_norm."),
-    (r"encoder\.layers\.(\d+)\.feed_forward\.intermediate_dense\.", r"encoder.layers.\1.fc1."),
-    (r"encoder\.layers\.(\d+)\.feed_forward\.output_dense\.", r"encoder.layers.\1.fc2."),
-]
-_NATIVE_TO_HF = [
-    (r"mask_emb", "masked_spec_embed"),
-    (re.escape(POS_CONV) + r"\.original0", "encoder.pos_conv_embed.conv.weight_g"),
-    (re.escape(POS_CONV) + r"\.original1", "encoder.pos_conv_embed.conv.weight_v"),
-    (r"encoder\.pos_conv\.conv\.bias", "encoder.pos_conv_embed.conv.bias"),
-    (r"encoder\.layers\.(\d+)\.self_attn_layer_norm\.", r"encoder.layers.\1.layer_norm."),
-    (r"encoder\.layers\.(\d+)\.fc1\.", r"encoder.layers.\1.feed_forward.intermediate_dense."),
-    (r"encoder\.layers\.(\d+)\.fc2\.", r"encoder.layers.\1.feed_forward.output_dense."),
-]
-
-
-def _rename(key: str, rules: list[tuple[str, str]]) -> str:
-    for pattern, repl in rules:
-        new, n = re.subn(f"^{pattern}", repl, key)
-        if n:
-            return new
-    return key
+def hf_names(extractor_mode: str) -> Names:
+    """The keys whose Hugging Face names differ (without the ``wav2vec2.`` prefix); the
+    feature encoder's norms are all ``layer_norm`` there, GroupNorm or not."""
+    norm = "group_norm" if extractor_mode == "group_norm" else "layer_norm"
+    return Names([
+        ("mask_emb", "masked_spec_embed"),
+        ("feature_encoder.conv_layers.{i}.conv.", "feature_extractor.conv_layers.{i}.conv."),
+        (f"feature_encoder.conv_layers.{{i}}.{norm}.", "feature_extractor.conv_layers.{i}.layer_norm."),
+        *pos_conv_names("encoder.pos_conv_embed.conv"),
+        ("encoder.layers.{i}.self_attn_layer_norm.", "encoder.layers.{i}.layer_norm."),
+        ("encoder.layers.{i}.fc1.", "encoder.layers.{i}.feed_forward.intermediate_dense."),
+        ("encoder.layers.{i}.fc2.", "encoder.layers.{i}.feed_forward.output_dense."),
+        ("final_proj.", "project_hid."),
+    ])
 
 
 def config_from_hf(hf: dict[str, Any], normalize: bool | None = None) -> Wav2Vec2Config:
@@ -226,45 +141,30 @@ def load_hf(directory: str | Path, overrides: dict[str, Any] | None = None) -> I
     if pre.is_file():
         normalize = bool(json.loads(pre.read_text(encoding="utf-8")).get("do_normalize", False))
     cfg = config_from_hf(hf_cfg, normalize)
-    if overrides:
-        cfg = dataclasses.replace(cfg, **overrides)
-    if hf_cfg.get("mask_time_prob", 0.05) != cfg.mask_time_prob:
-        log.info(
-            "%s: ignoring its mask_time_prob=%s; using %s (span %d)",
-            directory, hf_cfg.get("mask_time_prob", 0.05), cfg.mask_time_prob, cfg.mask_time_length,
-        )
 
-    raw = _read_weights(directory)
-    encoder, pretrain, head = {}, {}, {}
-    for key, value in raw.items():
+    state, head = {}, {}
+    for key, value in _read_weights(directory).items():
         if key.startswith("lm_head."):
             head[key[len("lm_head."):]] = value.float()
-        elif key.startswith(("quantizer.", "project_q.", "project_hid.")):
-            pretrain[key] = value
         else:
-            key = key[len("wav2vec2."):] if key.startswith("wav2vec2.") else key
-            encoder[_rename(key, _HF_RULES)] = value
-    encoder = fuse_qkv(encoder)
-    where = str(directory)
-    if pretrain:
-        model = Wav2Vec2ForPreTraining(cfg)
-        state = {f"wav2vec2.{k}": v for k, v in encoder.items()}
-        for key, value in pretrain.items():
-            if key == "quantizer.codevectors":
-                value = value.reshape(cfg.num_codevector_groups, cfg.num_codevectors_per_group, -1)
-            state[key.replace("project_hid.", "final_proj.")] = value
-        load_converted(model, state, where, optional=("mask_emb",))
-        kind = "wav2vec2_pretrain"
-    else:
-        model = Wav2Vec2Model(cfg)
-        load_converted(model, encoder, where, optional=("mask_emb",))
-        kind = "ctc" if head else "wav2vec2"
+            state[key[len("wav2vec2."):] if key.startswith("wav2vec2.") else key] = value
     vocab = _read_vocab(directory) if head else None
     if head and vocab is not None and len(vocab) != head["weight"].shape[0]:
         raise CheckpointError(
             f"{directory}: vocab.json has {len(vocab)} tokens but lm_head has {head['weight'].shape[0]} outputs"
         )
-    return ImportedCheckpoint(model, cfg, kind, head or None, vocab, hf_cfg)
+    # transformers leaves out masked_spec_embed when its config masks nothing
+    imported = import_checkpoint(
+        cfg, state, hf_names(cfg.extractor_mode), str(directory), overrides=overrides,
+        head=head, vocab=vocab, source=hf_cfg, optional=("mask_emb",),
+    )
+    if hf_cfg.get("mask_time_prob", 0.05) != imported.config.mask_time_prob:
+        log.info(
+            "%s: ignoring its mask_time_prob=%s; using %s (span %d)", directory,
+            hf_cfg.get("mask_time_prob", 0.05), imported.config.mask_time_prob,
+            imported.config.mask_time_length,
+        )
+    return imported
 
 
 # ---------------------------------------------------------------- export
@@ -333,19 +233,15 @@ def export_hf(
     pretrain = isinstance(model, Wav2Vec2ForPreTraining)
     encoder = model.wav2vec2 if pretrain else model
     cfg = encoder.cfg
-    state = {}
-    for key, value in split_qkv(encoder.state_dict()).items():
-        state[_rename(key, _NATIVE_TO_HF)] = value
-    if pretrain or head is not None:
-        state = {f"wav2vec2.{k}": v for k, v in state.items()}
+    names = hf_names(cfg.extractor_mode)
+    prefix = "wav2vec2." if pretrain or head is not None else ""  # the encoder inside a head model
+    state = {prefix + names.to_foreign(k): v for k, v in split_qkv(encoder.state_dict()).items()}
     if pretrain:
-        state["quantizer.codevectors"] = model.quantizer.codevectors.reshape(
-            1, -1, model.quantizer.codevectors.shape[-1]
-        )
-        for name in ("weight", "bias"):
-            state[f"quantizer.weight_proj.{name}"] = getattr(model.quantizer.weight_proj, name)
-            state[f"project_q.{name}"] = getattr(model.project_q, name)
-            state[f"project_hid.{name}"] = getattr(model.final_proj, name)
+        state.update({names.to_foreign(k): v for k, v in model.state_dict().items()
+                      if k.startswith(PRETRAINING_HEAD)})
+        # transformers keeps the codebooks flat: [1, G·V, d / G]
+        codevectors = state["quantizer.codevectors"]
+        state["quantizer.codevectors"] = codevectors.reshape(1, -1, codevectors.shape[-1])
     if head is not None:
         state["lm_head.weight"], state["lm_head.bias"] = head["weight"], head["bias"]
     architecture = "Wav2Vec2ForCTC" if head is not None else (

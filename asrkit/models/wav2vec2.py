@@ -10,7 +10,8 @@ Data flow (shapes for the waveform front end)::
                  contrastive task on cos(ĉ_t, q) (see :mod:`asrkit.models.objectives`)
 
 The classes are thin and built from a :class:`Wav2Vec2Config`; docstrings name the fairseq
-option each setting corresponds to. Names the code uses, sizes and why:
+option each setting corresponds to. The feature encoder of each front end (waveform, fbank)
+is in :mod:`asrkit.models.frontend`; numeric kernels are in :mod:`asrkit.models.ops`. Names the code uses, sizes and why:
 
 ==========  ===========================  ==============================  ==========  ======
 size        feature encoder              context network                 quantizer   final
@@ -43,17 +44,22 @@ leaves chance after ~100 updates (4.36 and 11% accuracy at 175 updates, ~2 CPU-m
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Literal
+from typing import Any, Callable, Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from asrkit.models import masking, objectives
-from asrkit.models.frontend import FbankFrontend, conv_output_lengths, receptive_field
+from asrkit.config import ConfigError, from_dict, to_dict
+from asrkit.models import masking, objectives, ops
+from asrkit.models.frontend import (
+    FbankFeatureEncoder,
+    FeatureEncoder,
+    conv_output_lengths,
+    receptive_field,
+)
 from asrkit.models.quantizer import GumbelVectorQuantizer
 
 BASE_CONV_LAYERS = [(512, 10, 5)] + [(512, 3, 2)] * 4 + [(512, 2, 2)] * 2
@@ -64,11 +70,12 @@ class Wav2Vec2Config:
     """Architecture and masking of a wav2vec 2.0 model (fairseq ``Wav2Vec2Config`` names in
     comments). Defaults are fairseq's base model."""
 
+    # the front end: what the model reads, and so which feature encoder (asrkit.models.frontend)
     frontend: Literal["waveform", "fbank"] = "waveform"
     # waveform front end: (dim, kernel, stride) per conv, ``conv_feature_layers``
     conv_layers: list[tuple[int, int, int]] = field(default_factory=lambda: list(BASE_CONV_LAYERS))
     # "group_norm": GroupNorm on the first conv only (fairseq "default"); "layer_norm": every conv
-    extractor_mode: Literal["group_norm", "layer_norm", "default"] = "group_norm"
+    extractor_mode: Literal["group_norm", "layer_norm"] = "group_norm"
     conv_bias: bool = False  # ``conv_bias``
     normalize_waveform: bool = False  # task ``normalize``: zero mean, unit variance per utterance
     # fbank front end: [B, T, n_mels] at 10 ms; the strides multiply to 2 (20 ms frames)
@@ -90,7 +97,7 @@ class Wav2Vec2Config:
     layerdrop: float = 0.05  # ``encoder_layerdrop``
     pos_conv_kernel: int = 128  # ``conv_pos``
     pos_conv_groups: int = 16  # ``conv_pos_groups``
-    feature_grad_mult: float = 0.1  # ``feature_grad_mult``; 0 freezes the front end
+    feature_grad_mult: float = 0.1  # ``feature_grad_mult``; 0 freezes the feature encoder
     mask_time_prob: float = 0.65  # ``mask_prob`` (NOT transformers' 0.05 default)
     mask_time_length: int = 10  # ``mask_length``
     mask_time_min_masks: int = 2
@@ -104,11 +111,13 @@ class Wav2Vec2Config:
     final_dim: int = 256  # ``final_dim``
 
     def __post_init__(self) -> None:
-        if self.extractor_mode == "default":
-            self.extractor_mode = "group_norm"
         self.conv_layers = [tuple(int(v) for v in layer) for layer in self.conv_layers]
         self.fbank_conv_layers = [tuple(int(v) for v in layer) for layer in self.fbank_conv_layers]
         self.gumbel_temperature = tuple(float(v) for v in self.gumbel_temperature)
+        if self.frontend not in ("waveform", "fbank"):
+            raise ValueError(f"frontend '{self.frontend}' is not 'waveform' or 'fbank'")
+        if self.extractor_mode not in ("group_norm", "layer_norm"):
+            raise ValueError(f"extractor_mode '{self.extractor_mode}' is not 'group_norm' or 'layer_norm'")
         if self.encoder_dim % self.encoder_heads:
             raise ValueError(
                 f"encoder_dim {self.encoder_dim} is not divisible by encoder_heads {self.encoder_heads}"
@@ -120,14 +129,14 @@ class Wav2Vec2Config:
             )
 
     @property
-    def feature_dim(self) -> int:
-        """Channels of the front end's output (the quantizer's input)."""
-        layers = self.conv_layers if self.frontend == "waveform" else self.fbank_conv_layers
-        return layers[-1][0]
+    def feature_encoder_layers(self) -> list[tuple[int, int, int]]:
+        """The feature encoder's convs ``(dim, kernel, stride)`` for this front end."""
+        return self.conv_layers if self.frontend == "waveform" else self.fbank_conv_layers
 
     @property
-    def frontend_layers(self) -> list[tuple[int, int, int]]:
-        return self.conv_layers if self.frontend == "waveform" else self.fbank_conv_layers
+    def feature_dim(self) -> int:
+        """Channels of the feature encoder's output (the quantizer's input)."""
+        return self.feature_encoder_layers[-1][0]
 
 
 def tiny() -> Wav2Vec2Config:
@@ -192,91 +201,22 @@ SIZES: dict[str, Callable[[], Wav2Vec2Config]] = {
 }
 
 
-def config_for(name: str, **overrides) -> Wav2Vec2Config:
-    """The config of a named size, with fields replaced by ``overrides``."""
-    if name not in SIZES:
-        raise ValueError(f"unknown wav2vec2 size '{name}'; choose one of {', '.join(SIZES)}")
-    return dataclasses.replace(SIZES[name](), **overrides)
+def config_for(size: str, overrides: dict[str, Any] | None = None, where: str = "model") -> Wav2Vec2Config:
+    """The config of a named size (:data:`SIZES`) with fields replaced by ``overrides``.
 
-
-class GradMultiply(torch.autograd.Function):
-    """Identity forward, gradient scaled by ``scale`` (fairseq ``GradMultiply``)."""
-
-    @staticmethod
-    def forward(ctx, x: torch.Tensor, scale: float) -> torch.Tensor:
-        ctx.scale = scale
-        return x.view_as(x)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):
-        return grad * ctx.scale, None
-
-
-def masked_instance_norm(
-    x: torch.Tensor, lengths: torch.Tensor | None, norm: nn.GroupNorm
-) -> torch.Tensor:
-    """``GroupNorm(C, C)`` on ``[B, C, T]`` with statistics over each item's valid frames.
-
-    fairseq and ``transformers`` include the zero padding in these statistics, so an
-    utterance's features change with the batch it lands in; here they do not. One fused
-    ``group_norm`` per item over its valid frames (padding frames come out as zeros) is
-    several times faster than masked reductions over the whole padded batch.
+    The one place a size name becomes a config. A :class:`~asrkit.config.ConfigError`
+    names an unknown size (``<where>.size``), an unknown field with its dotted name
+    (``<where>.<field>``), or a value that does not fit.
     """
-    if lengths is None:
-        return norm(x)
-    steps = x.shape[-1]
-    items = [
-        F.pad(F.group_norm(x[i : i + 1, :, :n], norm.num_groups, norm.weight, norm.bias, norm.eps),
-              (0, steps - n))
-        for i, n in enumerate(lengths.tolist())
-    ]
-    return torch.cat(items)
-
-
-class ConvBlock(nn.Module):
-    """One feature-encoder conv: Conv1d → (GroupNorm | LayerNorm | nothing) → GELU."""
-
-    def __init__(self, in_dim: int, out_dim: int, kernel: int, stride: int, norm: str, bias: bool):
-        super().__init__()
-        self.conv = nn.Conv1d(in_dim, out_dim, kernel, stride=stride, bias=bias)
-        nn.init.kaiming_normal_(self.conv.weight)
-        self.norm_kind = norm
-        if norm == "group":
-            self.layer_norm = nn.GroupNorm(out_dim, out_dim)
-        elif norm == "layer":
-            self.layer_norm = nn.LayerNorm(out_dim)
-        self.kernel, self.stride = kernel, stride
-
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
-        x = self.conv(x)
-        if self.norm_kind == "group":
-            x = masked_instance_norm(x, lengths, self.layer_norm)
-        elif self.norm_kind == "layer":
-            x = self.layer_norm(x.transpose(1, 2)).transpose(1, 2)
-        return F.gelu(x)
-
-
-class FeatureEncoder(nn.Module):
-    """Waveform ``[B, S]`` → latent speech representations ``[B, C, T]`` (fairseq
-    ``ConvFeatureExtractionModel``; ``extractor_mode`` picks the normalization)."""
-
-    def __init__(self, layers: list[tuple[int, int, int]], mode: str, bias: bool) -> None:
-        super().__init__()
-        self.layers = [tuple(layer) for layer in layers]
-        blocks, in_dim = [], 1
-        for i, (dim, kernel, stride) in enumerate(self.layers):
-            norm = "layer" if mode == "layer_norm" else ("group" if i == 0 else "none")
-            blocks.append(ConvBlock(in_dim, dim, kernel, stride, norm, bias))
-            in_dim = dim
-        self.conv_layers = nn.ModuleList(blocks)
-
-    def forward(self, wave: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
-        x = wave[:, None, :]
-        for block in self.conv_layers:
-            if lengths is not None:
-                lengths = conv_output_lengths(lengths, [(0, block.kernel, block.stride)])
-            x = block(x, lengths)
-        return x
+    if size not in SIZES:
+        raise ConfigError(f"{where}.size: unknown wav2vec2 size '{size}'; choose one of {', '.join(SIZES)}")
+    data = {**to_dict(SIZES[size]()), **(overrides or {})}
+    try:
+        return from_dict(Wav2Vec2Config, data, where)
+    except ConfigError:
+        raise
+    except ValueError as e:  # __post_init__'s checks of how the fields fit together
+        raise ConfigError(f"{where}: {e}") from None
 
 
 class FeatureProjection(nn.Module):
@@ -293,15 +233,18 @@ class FeatureProjection(nn.Module):
         return normed, self.dropout(self.projection(normed))
 
 
+FFT_MAX_GROUP_WIDTH = 32  # channels per group up to which training runs the FFT form
+
+
 class PositionalConvEmbedding(nn.Module):
     """Relative position through a wide grouped conv with weight norm over the kernel axis
     (fairseq ``pos_conv``: Conv1d(k=128, groups=16) → SamePad → GELU).
 
     When training on CPU with at most :data:`FFT_MAX_GROUP_WIDTH` channels per group (the
     tiny and small sizes) the same convolution is computed through the FFT
-    (:func:`fft_conv1d`): oneDNN runs a 128-tap grouped conv's backward far below the
-    machine's matmul rate (a tiny fine-tuning step spent ~15% of its time there), while the
-    FFT form is 3-8x faster forward + backward at these widths. Without a backward
+    (:func:`asrkit.models.ops.fft_conv1d`): oneDNN runs a 128-tap grouped conv's backward
+    far below the machine's matmul rate (a tiny fine-tuning step spent ~15% of its time
+    there), while the FFT form is 3-8x faster forward + backward at these widths. Without a backward
     (decoding, validation, a frozen encoder) oneDNN's forward alone is as fast or faster for
     one utterance, and at base width (48 channels per group) the frequency-domain weight
     outgrows the work saved, so the direct conv runs there.
@@ -321,51 +264,12 @@ class PositionalConvEmbedding(nn.Module):
         backward = torch.is_grad_enabled() and (x.requires_grad or self.conv.bias.requires_grad)
         if self.use_fft and backward and x.device.type == "cpu":
             conv = self.conv
-            y = fft_conv1d(x, conv.weight, conv.bias, conv.groups, conv.padding[0]).to(x.dtype)
+            y = ops.fft_conv1d(x, conv.weight, conv.bias, conv.groups, conv.padding[0]).to(x.dtype)
         else:
             y = self.conv(x)
             if self.remove:
                 y = y[:, :, : -self.remove]
         return F.gelu(y).transpose(1, 2)
-
-
-FFT_MAX_GROUP_WIDTH = 32
-
-
-def _fft_size(n: int) -> int:
-    """The smallest 2^a·3^b·5^c ≥ n (pocketfft is several times slower on sizes with a large prime factor)."""
-    while True:
-        m = n
-        for p in (2, 3, 5):
-            while m % p == 0:
-                m //= p
-        if m == 1:
-            return n
-        n += 1
-
-
-def fft_conv1d(
-    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, groups: int, padding: int
-) -> torch.Tensor:
-    """``F.conv1d(x, weight, bias, padding=padding, groups=groups)`` cut to ``x``'s length,
-    through the FFT: ``y_t = Σ_k W_k x_{t+k-padding}`` is a linear convolution of ``x`` with
-    the flipped kernel, i.e. one product per frequency of an ``n ≥ T + K − 1``-point FFT
-    (no circular wrap), summed over the input channels of each group. Computed in float32.
-    """
-    batch, channels, steps = x.shape
-    out_channels, group_width, kernel = weight.shape
-    n = _fft_size(steps + kernel - 1)
-    spectrum = torch.fft.rfft(x.float().view(batch, groups, group_width, steps), n=n)  # [B, G, Ci, F]
-    response = torch.fft.rfft(
-        weight.float().flip(-1).view(groups, out_channels // groups, group_width, kernel), n=n
-    )  # [G, Co, Ci, F]
-    product = torch.matmul(  # per group and frequency: [B, Ci] @ [Ci, Co]
-        spectrum.permute(1, 3, 0, 2).contiguous(), response.permute(0, 3, 2, 1).contiguous()
-    )  # [G, F, B, Co]
-    y = torch.fft.irfft(product.permute(2, 0, 3, 1), n=n)  # [B, G, Co, n]
-    start = kernel - 1 - padding
-    y = y[..., start : start + steps].reshape(batch, out_channels, steps)
-    return y if bias is None else y + bias.float()[:, None]
 
 
 class SelfAttention(nn.Module):
@@ -463,9 +367,9 @@ class TransformerEncoder(nn.Module):
 
 @dataclass
 class Features:
-    """Front-end outputs for one batch."""
+    """Feature encoder and projection outputs for one batch."""
 
-    raw: torch.Tensor  # [B, T, C] front-end output (feature penalty)
+    raw: torch.Tensor  # [B, T, C] the feature encoder's latents z (feature penalty)
     normed: torch.Tensor  # [B, T, C] after LayerNorm: the quantizer's input
     projected: torch.Tensor  # [B, T, D] after projection and dropout_input: the encoder's input
     lengths: torch.Tensor  # [B] valid frames
@@ -494,26 +398,26 @@ class Wav2Vec2Model(nn.Module):
         super().__init__()
         self.cfg = cfg
         if cfg.frontend == "waveform":
-            self.feature_extractor = FeatureEncoder(cfg.conv_layers, cfg.extractor_mode, cfg.conv_bias)
+            self.feature_encoder = FeatureEncoder(cfg.conv_layers, cfg.extractor_mode, cfg.conv_bias)
         else:
-            self.feature_extractor = FbankFrontend(cfg.n_mels, cfg.fbank_conv_layers)
+            self.feature_encoder = FbankFeatureEncoder(cfg.n_mels, cfg.fbank_conv_layers)
         self.feature_projection = FeatureProjection(
             cfg.feature_dim, cfg.encoder_dim, cfg.dropout_input, cfg.layer_norm_eps
         )
         self.mask_emb = nn.Parameter(torch.empty(cfg.encoder_dim).uniform_())
         self.encoder = TransformerEncoder(cfg)
         self.feature_grad_mult = cfg.feature_grad_mult
-        self.receptive_field = receptive_field(cfg.frontend_layers)
+        self.receptive_field = receptive_field(cfg.feature_encoder_layers)
 
     def freeze_feature_encoder(self) -> None:
-        """Stop training the front end (fairseq ``feature_grad_mult=0``)."""
-        for p in self.feature_extractor.parameters():
+        """Stop training the feature encoder (fairseq ``feature_grad_mult=0``)."""
+        for p in self.feature_encoder.parameters():
             p.requires_grad_(False)
         self.feature_grad_mult = 0.0
 
     def output_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
-        """Frames the front end produces from ``lengths`` input samples (or fbank frames)."""
-        return conv_output_lengths(lengths, self.cfg.frontend_layers)
+        """Frames the feature encoder makes of ``lengths`` input samples (or fbank frames)."""
+        return conv_output_lengths(lengths, self.cfg.feature_encoder_layers)
 
     def _check_lengths(self, inputs: torch.Tensor, lengths: torch.Tensor) -> None:
         if lengths.shape[0] != inputs.shape[0]:
@@ -526,51 +430,36 @@ class Wav2Vec2Model(nn.Module):
         if short < self.receptive_field:
             unit = "samples" if self.cfg.frontend == "waveform" else "frames"
             raise ValueError(
-                f"an input of {short} {unit} is shorter than the front end's receptive field "
+                f"an input of {short} {unit} is shorter than the feature encoder's receptive field "
                 f"({self.receptive_field} {unit}) and yields no frame; drop such utterances "
                 "before training (e.g. a minimum-duration filter on the data dir)"
             )
 
-    def _normalize(self, wave: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        valid = masking.lengths_to_padding_mask(lengths, wave.shape[1]).logical_not()
-        count = lengths[:, None].to(wave.dtype)
-        mean = (wave * valid).sum(1, keepdim=True) / count
-        var = ((wave - mean).square() * valid).sum(1, keepdim=True) / count
-        return ((wave - mean) * torch.rsqrt(var + 1e-5)) * valid
-
-    def _front_end(self, inputs: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
-        """``[B, C, T]`` front-end output; ``lengths`` None means nothing is padded."""
-        if self.cfg.frontend == "waveform":
-            return self.feature_extractor(inputs, lengths)
-        if lengths is None:
-            lengths = torch.full((inputs.shape[0],), inputs.shape[1], device=inputs.device)
-        return self.feature_extractor(inputs, lengths)[0]
-
-    def front_end(self, inputs: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        """``[B, C, T]`` latents of the front end (waveform normalization included). An
-        utterance's valid frames do not depend on the batch it is in (padding-exact norms),
+    def latents(self, inputs: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """The feature encoder's latents z ``[B, C, T]`` (waveform normalization included).
+        An utterance's valid frames do not depend on the batch it is in (padding-exact norms),
         which is what lets :class:`asrkit.train.frontend_cache.FrontEndCache` reuse them."""
         full = lengths is None or bool((lengths == inputs.shape[1]).all())
         if lengths is None:
             lengths = torch.full((inputs.shape[0],), inputs.shape[1], device=inputs.device)
         self._check_lengths(inputs, lengths)
         if self.cfg.frontend == "waveform" and self.cfg.normalize_waveform:
-            inputs = self._normalize(inputs, lengths)
+            inputs = ops.utterance_mvn(inputs[..., None], lengths)[..., 0]
         with torch.set_grad_enabled(torch.is_grad_enabled() and self.feature_grad_mult > 0):
-            return self._front_end(inputs, None if full else lengths)
+            return self.feature_encoder(inputs, None if full else lengths)
 
     def extract_features(
         self, inputs: torch.Tensor, lengths: torch.Tensor | None = None, z: torch.Tensor | None = None
     ) -> Features:
-        """Front end, LayerNorm and projection (no masking); ``z`` = :meth:`front_end`'s
-        output when already computed (a frozen front end's cached latents)."""
+        """Feature encoder, LayerNorm and projection (no masking); ``z`` = :meth:`latents`
+        when already computed (a frozen feature encoder's cached latents)."""
         full = lengths is None or bool((lengths == inputs.shape[1]).all())
         if lengths is None:
             lengths = torch.full((inputs.shape[0],), inputs.shape[1], device=inputs.device)
         if z is None:
-            z = self.front_end(inputs, None if full else lengths)
+            z = self.latents(inputs, None if full else lengths)
         if self.feature_grad_mult not in (0.0, 1.0) and z.requires_grad:
-            z = GradMultiply.apply(z, self.feature_grad_mult)
+            z = ops.GradMultiply.apply(z, self.feature_grad_mult)
         z = z.transpose(1, 2)  # [B, T, C]
         out_lengths = self.output_lengths(lengths)
         padding_mask = None if full else masking.lengths_to_padding_mask(out_lengths, z.shape[1])
@@ -617,7 +506,7 @@ class Wav2Vec2Model(nn.Module):
     ) -> EncoderOutput:
         """Context vectors. Masking happens only when asked for (``mask_time``,
         ``mask_channel`` or an explicit ``time_mask``), in train or eval mode alike.
-        ``z``: the front end's output for ``inputs``, when computed already."""
+        ``z``: :meth:`latents` of ``inputs``, when computed already."""
         feats = self.extract_features(inputs, lengths, z)
         x, time_mask = self.apply_masks(
             feats.projected, feats.lengths, mask_time, mask_channel, time_mask

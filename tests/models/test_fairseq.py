@@ -10,18 +10,17 @@ import pytest
 import torch
 
 from asrkit.models import CheckpointError, fairseq
-from asrkit.models.hf import CheckpointMismatch
 from asrkit.models.wav2vec2 import Wav2Vec2ForPreTraining
 
 
 def _fairseq_state(model: Wav2Vec2ForPreTraining) -> dict[str, torch.Tensor]:
     """The model's weights under fairseq's parameter names, written out one by one."""
     w, sd = model.wav2vec2, {}
-    for i, block in enumerate(w.feature_extractor.conv_layers):
+    for i, block in enumerate(w.feature_encoder.conv_layers):
         sd[f"feature_extractor.conv_layers.{i}.0.weight"] = block.conv.weight
         if i == 0:  # extractor_mode "default": GroupNorm at index 2 of the first block
-            sd["feature_extractor.conv_layers.0.2.weight"] = block.layer_norm.weight
-            sd["feature_extractor.conv_layers.0.2.bias"] = block.layer_norm.bias
+            sd["feature_extractor.conv_layers.0.2.weight"] = block.group_norm.weight
+            sd["feature_extractor.conv_layers.0.2.bias"] = block.group_norm.bias
     sd["layer_norm.weight"] = w.feature_projection.layer_norm.weight
     sd["layer_norm.bias"] = w.feature_projection.layer_norm.bias
     sd["post_extract_proj.weight"] = w.feature_projection.projection.weight
@@ -133,7 +132,7 @@ def test_missing_key_is_named_in_the_error(tmp_path, source):
     del state["encoder.layers.1.fc2.weight"]
     path = tmp_path / "w2v.pt"
     torch.save({"cfg": {"model": FAIRSEQ_MODEL_CFG, "task": {}}, "model": state}, path)
-    with pytest.raises(CheckpointMismatch, match=r"missing keys \(1\): wav2vec2\.encoder\.layers\.1\.fc2\.weight"):
+    with pytest.raises(CheckpointError, match=r"missing \[wav2vec2\.encoder\.layers\.1\.fc2\.weight\]"):
         fairseq.load_fairseq(path)
 
 

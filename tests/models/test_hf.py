@@ -8,6 +8,7 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
+from asrkit.checkpoint import CheckpointError
 from asrkit.models import hf, masking
 from asrkit.models.wav2vec2 import Wav2Vec2ForPreTraining
 
@@ -119,7 +120,7 @@ def test_import_lists_missing_and_unexpected_keys(tmp_path, saved_hf):
     state = load_file(tmp_path / "model.safetensors")
     state["encoder.layers.0.extra.weight"] = state.pop("encoder.layers.1.final_layer_norm.weight")
     save_file(state, tmp_path / "model.safetensors")
-    with pytest.raises(hf.CheckpointMismatch) as err:
+    with pytest.raises(CheckpointError) as err:
         hf.load_hf(tmp_path)
     message = str(err.value)
     assert "encoder.layers.1.final_layer_norm.weight" in message

@@ -9,7 +9,7 @@ import torch
 
 import asrkit.models
 from asrkit import config as asrkit_config
-from asrkit.models import wav2vec2
+from asrkit.models import ops, wav2vec2
 from asrkit.models.wav2vec2 import Wav2Vec2ForPreTraining, Wav2Vec2Model
 
 
@@ -36,13 +36,25 @@ def test_base_and_large_follow_fairseq():
         wav2vec2.config_for("huge")
 
 
+def test_config_for_names_an_unknown_field_or_a_misfit_by_its_dotted_name():
+    cfg = wav2vec2.config_for("tiny", {"frontend": "fbank", "encoder_layers": 2}, where="model.wav2vec2")
+    assert (cfg.frontend, cfg.encoder_layers, cfg.encoder_dim) == ("fbank", 2, 256)
+    with pytest.raises(asrkit_config.ConfigError, match=r"model\.size: unknown wav2vec2 size 'huge'"):
+        wav2vec2.config_for("huge")
+    with pytest.raises(asrkit_config.ConfigError, match=r"'model\.wav2vec2\.encoder_layer'"):
+        wav2vec2.config_for("tiny", {"encoder_layer": 2}, where="model.wav2vec2")
+    with pytest.raises(asrkit_config.ConfigError, match=r"model\.extractor_mode: 'default' is not one of"):
+        wav2vec2.config_for("base", {"extractor_mode": "default"})
+    with pytest.raises(asrkit_config.ConfigError, match=r"model: encoder_dim 256 is not divisible by encoder_heads 3"):
+        wav2vec2.config_for("tiny", {"encoder_heads": 3})
+
+
 def test_config_round_trips_through_yaml(tmp_path):
-    cfg = wav2vec2.config_for("tiny", mask_channel_prob=0.5)
+    cfg = wav2vec2.config_for("tiny", {"mask_channel_prob": 0.5})
     asrkit_config.save(cfg, tmp_path / "model.yaml")
     loaded = asrkit_config.load(wav2vec2.Wav2Vec2Config, tmp_path / "model.yaml", ["encoder_layers=2"])
     assert loaded.conv_layers == cfg.conv_layers and loaded.mask_channel_prob == 0.5
     assert loaded.encoder_layers == 2
-    assert asrkit_config.from_dict(wav2vec2.Wav2Vec2Config, {"extractor_mode": "default"}).extractor_mode == "group_norm"
 
 
 def test_encoder_output_shapes_and_lengths(micro_config):
@@ -86,7 +98,7 @@ def test_fbank_front_end_gives_20ms_frames(micro_config):
     assert out.hidden.shape == (2, 48, 32) and out.lengths.tolist() == [48, 38]
     result = model(fbank, torch.tensor([100, 80]))
     result.loss.backward()
-    assert model.wav2vec2.feature_extractor.conv_layers[0].conv.weight.grad is not None
+    assert model.wav2vec2.feature_encoder.conv_layers[0].conv.weight.grad is not None
     with pytest.raises(ValueError, match=r"\[batch, frames, 80\]"):
         model.wav2vec2(torch.randn(2, 100, 40))
 
@@ -108,7 +120,7 @@ def test_channel_masking_zeroes_whole_channels(micro_config):
     assert zero.any() and torch.equal(masked[~zero[:, None, :].expand_as(x)], x[~zero[:, None, :].expand_as(x)])
 
 
-def test_feature_grad_mult_scales_and_freezing_stops_front_end_gradients(micro_config):
+def test_feature_grad_mult_scales_and_freezing_stops_feature_encoder_gradients(micro_config):
     wave = torch.randn(2, 4000)
     grads = {}
     for mult in (1.0, 0.1):
@@ -116,12 +128,12 @@ def test_feature_grad_mult_scales_and_freezing_stops_front_end_gradients(micro_c
         model = Wav2Vec2Model(micro_config(feature_grad_mult=mult, dropout=0.0, attention_dropout=0.0,
                                            dropout_input=0.0))
         model(wave).hidden.sum().backward()
-        grads[mult] = model.feature_extractor.conv_layers[0].conv.weight.grad
+        grads[mult] = model.feature_encoder.conv_layers[0].conv.weight.grad
     torch.testing.assert_close(grads[0.1], 0.1 * grads[1.0], rtol=1e-4, atol=1e-6)
     model.freeze_feature_encoder()
     model.zero_grad()
     model(wave).hidden.sum().backward()
-    assert all(p.grad is None for p in model.feature_extractor.parameters())
+    assert all(p.grad is None for p in model.feature_encoder.parameters())
     assert model.encoder.layers[0].fc1.weight.grad is not None
 
 
@@ -260,7 +272,7 @@ def test_fft_positional_conv_is_kept_for_narrow_groups_in_training_only(monkeypa
     assert not wav2vec2.PositionalConvEmbedding(768, 128, 16).use_fft  # base: direct conv is faster
     pos = wav2vec2.PositionalConvEmbedding(64, 16, 4)
     calls = []
-    monkeypatch.setattr(wav2vec2, "fft_conv1d", lambda *a: calls.append(1) or torch.zeros(2, 64, 30))
+    monkeypatch.setattr(ops, "fft_conv1d", lambda *a: calls.append(1) or torch.zeros(2, 64, 30))
     pos(torch.randn(2, 30, 64))  # parameters need gradients: the FFT form
     with torch.no_grad():  # no backward (decoding, validation): oneDNN's forward
         pos(torch.randn(2, 30, 64))
