@@ -53,18 +53,55 @@ def masked_instance_norm(
     padding frames come out as 0 (``lengths`` None: nothing is padded).
 
     fairseq and ``transformers`` include the zero padding in these statistics, so an
-    utterance's features change with the batch it lands in; here they do not. One fused
-    ``group_norm`` per item over its valid frames is several times faster than masked
-    reductions over the whole padded batch.
+    utterance's features change with the batch it lands in; here they do not. Computed in
+    float32, as autocast runs ``group_norm``.
     """
     if lengths is None:
         return F.group_norm(x, x.shape[1], weight, bias, eps)
-    steps = x.shape[-1]
-    items = [
-        F.pad(F.group_norm(x[i : i + 1, :, :n], x.shape[1], weight, bias, eps), (0, steps - n))
-        for i, n in enumerate(lengths.tolist())
-    ]
-    return torch.cat(items)
+    with torch.autocast(x.device.type, enabled=False):
+        if x.dtype in (torch.float16, torch.bfloat16):
+            x = x.float()
+        mask = valid_frames(lengths, x.shape[-1]).to(x.dtype)
+        count = lengths.to(x.dtype)[:, None]
+        return _MaskedInstanceNorm.apply(x, mask, count, weight.to(x.dtype), bias.to(x.dtype), eps)
+
+
+class _MaskedInstanceNorm(torch.autograd.Function):
+    """One pass over the whole batch with a length mask, and a hand-written backward.
+
+    The sums over time are batched dot products with the mask (no masked copy of the
+    input), the output is the only new ``[B, C, T]`` tensor of the forward (the input is
+    kept for the backward, as ``group_norm`` keeps it), and the backward is the closed form
+    of a normalization's gradient, computed in one buffer. On CPU (8 × 128 × 32000, one
+    thread) forward + backward take about half as long as a loop of fused ``group_norm``
+    calls over each item's valid frames (autograd through this forward took ~1.5x as long
+    as the loop), the forward alone up to ~1.5x as long; on a GPU the loop's per-item
+    launches and its host sync on ``lengths`` are gone.
+    """
+
+    @staticmethod
+    def forward(ctx, x, mask, count, weight, bias, eps):  # [B, C, T], [B, T], [B, 1], [C], [C]
+        mean = torch.einsum("bct,bt->bc", x, mask) / count
+        out = (x - mean[..., None]).mul_(mask[:, None, :])  # centred, padding 0
+        rstd = torch.rsqrt(torch.einsum("bct,bct->bc", out, out) / count + eps)  # [B, C]
+        out.mul_((weight * rstd)[..., None]).addcmul_(bias[None, :, None], mask[:, None, :])
+        ctx.save_for_backward(x, mean, rstd, mask, count, weight)
+        return out
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):
+        x, mean, rstd, mask, count, weight = ctx.saved_tensors
+        normed = (x - mean[..., None]).mul_(rstd[..., None]).mul_(mask[:, None, :])  # x̂
+        grad_sum = torch.einsum("bct,bt->bc", grad, mask)  # Σ_t g over valid frames
+        grad_dot = torch.einsum("bct,bct->bc", grad, normed)  # Σ_t g·x̂
+        grad_x = None
+        if ctx.needs_input_grad[0]:
+            # ∂L/∂x = w·rstd·(g − Σg/n − x̂·Σ(g·x̂)/n) on valid frames, 0 on padding
+            grad_x = normed.mul_((-grad_dot / count)[..., None]).add_(grad)
+            grad_x.sub_((grad_sum / count)[..., None])
+            grad_x.mul_((weight * rstd)[..., None]).mul_(mask[:, None, :])
+        return grad_x, None, None, grad_dot.sum(0), grad_sum.sum(0), None
 
 
 def _fft_size(n: int) -> int:
