@@ -35,7 +35,6 @@ from typing import Literal
 
 import kaldiio
 import numpy as np
-from tqdm import tqdm
 
 from asrkit import config as configlib
 from asrkit.audio import AudioError, Recording
@@ -46,6 +45,7 @@ from asrkit.data.ops import split_dir_name, split_groups
 from asrkit.features import CmvnStats, FbankConfig, compute_fbank, fbank_options
 from asrkit.launch import JobsFailed, LaunchError, submit
 from asrkit.cli import setup_logging
+from asrkit.progress import progress
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ def dump_split(split_dir: str | Path, out_dir: str | Path, job: int, cfg: DumpCo
     with kaldiio.WriteHelper(
         f"ark,scp:{paths.ark},{paths.scp}", compression_method=compression
     ) as writer:
-        for utt in tqdm(_read_order(dd), desc=f"dump job {job}", mininterval=10, file=sys.stderr):
+        for utt in progress(_read_order(dd), desc=f"dump job {job}", unit="utt", file=sys.stderr):
             reco, start, end = dd.recording_of(utt)
             if reco not in dd.wav_scp:
                 _exclude(bad, utt, "missing-recording", f"recording {reco} is not in wav.scp")
