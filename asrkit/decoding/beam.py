@@ -104,7 +104,7 @@ def read_word_list(path: str | Path) -> list[str]:
 
 def lm_vocabulary(lm: str | Path) -> list[str]:
     """The words of an ARPA LM; a binary LM needs an explicit lexicon."""
-    from asrkit.lm import LMError, read_arpa_vocabulary
+    from asrkit.ngram import LMError, read_arpa_vocabulary
 
     lm = Path(lm)
     if not lm.is_file():

@@ -7,7 +7,8 @@ import math
 
 import pytest
 
-from asrkit.lm import (
+from asrkit.lm import main
+from asrkit.ngram import (
     BOS,
     EOS,
     UNK,
@@ -15,7 +16,6 @@ from asrkit.lm import (
     as_characters,
     discounts,
     estimate,
-    main,
     read_arpa_vocabulary,
 )
 
