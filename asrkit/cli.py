@@ -1,4 +1,7 @@
-"""What every stage CLI shares: logging, user-facing errors, stage markers, training options."""
+"""What every stage CLI shares: logging, user-facing errors, stage markers.
+
+Training stages add :mod:`asrkit.train.cli` (options) and :mod:`asrkit.train.stage` (their shape).
+"""
 
 from __future__ import annotations
 
@@ -54,43 +57,3 @@ def stage_done(directory: str | Path) -> bool:
 
 def write_done(directory: str | Path) -> None:
     (Path(directory) / DONE).write_text("done\n")
-
-
-def add_common_train_args(p: argparse.ArgumentParser) -> None:
-    """Options shared by the training stages (pretrain, finetune)."""
-    from asrkit.train.cli import add_train_arguments
-
-    p.add_argument("--config", help="YAML config (see conf/)")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config value, e.g. --set train.optim.lr=1e-4 (repeatable)")
-    p.add_argument("--train-data", required=True, help="dumped training data dir (stage 2 output)")
-    p.add_argument("--valid-data", help="dumped validation data dir")
-    p.add_argument("--exp-dir", required=True, help="experiment directory")
-    p.add_argument("--force", action="store_true", help="train even when the stage is marked done")
-    add_train_arguments(p)
-
-
-def start_training_stage(args: argparse.Namespace, cfg, module: str) -> int | None:
-    """What a training stage does before it builds anything.
-
-    Picks the device from ``--ngpu``, checks the train config, re-runs the stage under
-    torchrun for ``--ngpu N > 1`` (returning its status), skips a finished experiment
-    (returning 0), else creates the experiment dir with the exact config and returns None.
-    """
-    from asrkit import config as configlib
-    from asrkit.train import distributed
-    from asrkit.train.cli import device_for
-
-    exp = Path(args.exp_dir)
-    cfg.train.device = device_for(args.ngpu)
-    cfg.train.check()
-    status = distributed.relaunch(module, args.argv, args.ngpu or 0)
-    if status is not None:
-        return status
-    if stage_done(exp) and not args.force:
-        logging.getLogger(module).info(
-            "%s is finished (remove %s/.done or pass --force to train again)", exp, exp)
-        return 0
-    exp.mkdir(parents=True, exist_ok=True)
-    configlib.save(cfg, exp / "config.yaml")
-    return None

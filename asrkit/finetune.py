@@ -29,17 +29,19 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import jiwer
 import torch
 import torch.nn.functional as F
 
 from asrkit import config as configlib
-from asrkit.cli import add_common_train_args, run_cli, start_training_stage, write_done
+from asrkit import wer
+from asrkit.cli import run_cli
 from asrkit.data import DataDir
 from asrkit.decoding import greedy_search
 from asrkit.models import CheckpointError
@@ -48,19 +50,17 @@ from asrkit.models import save as save_checkpoint
 from asrkit.models.conformer import ConformerConfig
 from asrkit.models.ctc import KIND, CTCConfig, CTCModel
 from asrkit.models.rvq import RVQConfig
-from asrkit.models.wav2vec2 import SIZES, Wav2Vec2Config, Wav2Vec2Model
-from asrkit.results import MODEL_INFO
+from asrkit.models.wav2vec2 import Wav2Vec2Config, Wav2Vec2Model, config_for
+from asrkit.layout import MODEL_FILE, MODEL_INFO, TOKENIZER_DIR
 from asrkit.text.normalize import TextNormalizer
 from asrkit.text.tokenizer import Tokenizer, build_tokenizer, load_tokenizer
-from asrkit.train import FeatsDataset, StepOutput, TrainConfig, Trainer, distributed, seed_everything
-from asrkit.train.cli import fit_arguments
+from asrkit.train import FeatsDataset, StepOutput, Task, TrainConfig, distributed, stage
+from asrkit.train.cli import add_common_train_args
+from asrkit.train.checkpoint import final_weights
 from asrkit.train.frontend_cache import FrontEndCache
-from asrkit.train.summary import format_summary
 
 log = logging.getLogger("asrkit.finetune")
 
-MODEL_FILE = "model.pt"
-TOKENIZER_DIR = "tokenizer"
 
 
 @dataclass
@@ -191,11 +191,9 @@ def build_model(init: str, cfg: FinetuneConfig, vocab_size: int,
         return CTCModel(ctc_cfg, cmvn), "random initialisation (fbank Conformer)"
     encoder, w2v_cfg, desc = load_encoder(init, mcfg)
     if w2v_cfg is None:
-        if mcfg.size not in SIZES:
-            raise configlib.ConfigError(f"model.size: unknown size '{mcfg.size}'; choose one of {', '.join(SIZES)}")
         # fairseq's feature_grad_mult 0.1 is a pretraining setting: from scratch it would
         # slow the front end's learning tenfold, so it trains at full rate unless set.
-        w2v_cfg = _with_overrides(SIZES[mcfg.size](), {"feature_grad_mult": 1.0, **mcfg.wav2vec2})
+        w2v_cfg = config_for(mcfg.size, {"feature_grad_mult": 1.0, **mcfg.wav2vec2}, "model.wav2vec2")
     model = CTCModel(CTCConfig(vocab_size, "wav2vec2", wav2vec2=w2v_cfg, rvq=mcfg.rvq,
                                final_dropout=mcfg.final_dropout))
     if encoder is not None:
@@ -214,11 +212,10 @@ def build_model(init: str, cfg: FinetuneConfig, vocab_size: int,
 # ---------------------------------------------------------------------------------- the task
 
 
-class CTCTask:
+class CTCTask(Task):
     """CTC loss per target token (+ RVQ commitment), validation by greedy WER/CER."""
 
     kind = KIND
-    lower_is_better = True
 
     def __init__(self, model: CTCModel, cfg: FinetuneConfig, tokenizer: Tokenizer):
         self.model = model
@@ -261,54 +258,44 @@ class CTCTask:
         ctc = F.ctc_loss(out.log_probs.transpose(0, 1), targets, out.lengths, target_lengths,
                          blank=self.tokenizer.blank_id, reduction="sum",
                          zero_infinity=self.cfg.finetune.zero_infinity)
-        ntokens = int(target_lengths.sum())
+        ntokens = target_lengths.sum()  # a device tensor: read once per update by the trainer
         loss = ctc
-        logs: dict[str, float] = {"ctc": float(ctc.detach())}
+        logs: dict[str, float | torch.Tensor] = {"ctc": ctc.detach()}
         means = set()
         if out.rvq is not None:
             commit = self.cfg.model.rvq.commitment_weight * out.rvq.commitment_loss
             if not self.cfg.model.rvq.ema:
                 commit = commit + self.cfg.model.rvq.codebook_weight * out.rvq.codebook_loss
             loss = loss + ntokens * commit
-            logs["rvq_commit"] = float(out.rvq.commitment_loss.detach()) * ntokens
+            logs["rvq_commit"] = out.rvq.commitment_loss.detach() * ntokens
             for level, ppl in enumerate(out.rvq.perplexity, 1):
                 logs[f"rvq_ppl_{level}"] = ppl
                 means.add(f"rvq_ppl_{level}")
         return StepOutput(loss, ntokens, logs, means=frozenset(means))
 
-    @torch.no_grad()
     def validate(self, loader) -> dict[str, float]:
-        """Greedy decoding of the whole validation set: WER and CER on normalized text."""
+        """Greedy decoding of this rank's validation shard: word and character error counts."""
         model = distributed.unwrap(self.model)
-        was_training = model.training
-        model.eval()
         refs, hyps = [], []
         device = next(model.parameters()).device
         for batch in loader:
             batch = batch.to(device)
             out = model(batch.inputs, batch.lengths, z=self.front_end(model, batch))
-            best, _ = greedy_search(out.log_probs, out.lengths, self.tokenizer.blank_id)
-            for ids, tgt, n in zip(best, batch.targets, batch.target_lengths):
-                refs.append(self.tokenizer.decode(tgt[: int(n)].tolist()))
+            best, _ = greedy_search(out.log_probs.float(), out.lengths, self.tokenizer.blank_id)
+            for ids, tgt, n in zip(best, batch.targets.tolist(), batch.target_lengths.tolist()):
+                refs.append(self.tokenizer.decode(tgt[:n]))
                 hyps.append(self.tokenizer.decode(ids))
-        model.train(was_training)
         for cache in self.front_end_caches.values():
             log.info(cache.summary())
-        return error_rates(refs, hyps, self.normalizer)
+        if not refs:  # an empty shard (more ranks than validation batches)
+            return {"word_errors": 0, "words": 0, "char_errors": 0, "chars": 0}
+        return wer.error_counts(refs, hyps, self.normalizer)
+
+    def combine_validation(self, counts: dict[str, float]) -> dict[str, float]:
+        return wer.error_rates_of(counts)
 
     def extra_state(self) -> dict[str, Any]:
         return {"tokenizer": self.tokenizer.to_info()}
-
-
-def error_rates(refs: list[str], hyps: list[str], normalizer: TextNormalizer) -> dict[str, float]:
-    pairs = [(normalizer(r), normalizer(h)) for r, h in zip(refs, hyps)]
-    pairs = [(r, h) for r, h in pairs if r.strip()]
-    if not pairs:
-        return {"wer": math.nan, "cer": math.nan}
-    r, h = [p[0] for p in pairs], [p[1] for p in pairs]
-    words = jiwer.process_words(r, h)
-    chars = jiwer.process_characters(r, h)
-    return {"wer": float(words.wer), "cer": float(chars.cer)}
 
 
 # ----------------------------------------------------------------------------- the stage
@@ -320,14 +307,27 @@ def ctc_min_frames(ids: list[int]) -> int:
 
 
 def make_tokenizer(cfg: FinetuneConfig, train_data: Path, exp: Path) -> Tokenizer:
+    """The experiment's tokenizer: trained on ``train_data``'s text once, then loaded.
+
+    It is built in a temporary folder renamed into place, so a killed run or a second
+    process never sees half of it.
+    """
     tok_dir = exp / TOKENIZER_DIR
     if (tok_dir / "tokenizer.json").is_file():
         return load_tokenizer(tok_dir)
     texts = DataDir.read(train_data).text
     if not texts:
         raise ValueError(f"{train_data}: no text file; fine-tuning needs transcripts")
-    tok = build_tokenizer(cfg.tokenizer.kind, texts, tok_dir, normalizer=cfg.tokenizer.normalizer,
-                          vocab_size=cfg.tokenizer.vocab_size)
+    exp.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{TOKENIZER_DIR}.", dir=exp))
+    try:
+        build_tokenizer(cfg.tokenizer.kind, texts, tmp, normalizer=cfg.tokenizer.normalizer,
+                        vocab_size=cfg.tokenizer.vocab_size)
+        shutil.rmtree(tok_dir, ignore_errors=True)  # a tokenizer dir without tokenizer.json
+        os.replace(tmp, tok_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    tok = load_tokenizer(tok_dir)
     log.info("tokenizer: %s, %d tokens, saved in %s", cfg.tokenizer.kind, tok.vocab_size, tok_dir)
     return tok
 
@@ -354,59 +354,28 @@ def _dataset(path: str, model: CTCModel, tok: Tokenizer, cfg: FinetuneConfig) ->
         return None
 
     return FeatsDataset(path, min_length=max(data.min_length, model.min_input_length),
-                        max_length=data.max_length, crop=False, text_to_ids=tok.encode, keep=keep,
+                        max_length=data.max_length, crop=False, to_ids=tok.encode, keep=keep,
                         seed=cfg.train.seed)
-
-
-def average_checkpoints(paths: list[Path]) -> dict[str, torch.Tensor]:
-    """Element-wise mean of the models in ``paths`` (integer buffers from the first)."""
-    states = [torch.load(p, map_location="cpu", weights_only=True)["model"] for p in paths]
-    avg = {}
-    for key, value in states[0].items():
-        if value.is_floating_point():
-            avg[key] = sum(s[key].double() for s in states).div(len(states)).to(value.dtype)
-        else:
-            avg[key] = value
-    return avg
-
-
-def best_checkpoints(exp: Path, metric: str, k: int) -> list[tuple[int, float, Path]]:
-    """The ``k`` best validated checkpoints still on disk, as (updates, value, path)."""
-    scores: dict[int, float] = {}
-    metrics = exp / "log" / "metrics.jsonl"
-    if metrics.is_file():
-        for line in metrics.read_text().splitlines():
-            rec = json.loads(line)
-            if rec.get("split") == "valid" and metric in rec.get("values", rec):
-                values = rec.get("values", rec)
-                scores[int(rec.get("updates", rec.get("num_updates", -1)))] = float(values[metric])
-    best = exp / "checkpoint_best.pt"
-    best_updates = torch.load(best, map_location="cpu", weights_only=True)["num_updates"] if best.is_file() else None
-    found = []
-    for updates, value in scores.items():
-        p = exp / f"checkpoint_{updates}.pt"
-        if not p.is_file() and updates == best_updates:
-            p = best  # keep_last pruned the numbered file; checkpoint_best.pt is the same one
-        if p.is_file() and math.isfinite(value):
-            found.append((updates, value, p))
-    return sorted(found, key=lambda x: x[1])[:k]
 
 
 def write_final_model(exp: Path, task: CTCTask, cfg: FinetuneConfig) -> tuple[Path, str]:
     """``model.pt``: the average of the best K checkpoints, or the best one."""
-    best = best_checkpoints(exp, cfg.finetune.valid_metric, cfg.finetune.average_best)
+    weights, how = final_weights(exp, cfg.finetune.valid_metric, cfg.finetune.average_best)
     model = distributed.unwrap(task.model)
-    if cfg.finetune.average_best > 1 and len(best) > 1:
-        model.load_state_dict(average_checkpoints([p for _, _, p in best]))
-        how = "average of " + ", ".join(f"{p.name} ({cfg.finetune.valid_metric} {v:.4f})" for _, v, p in best)
-    else:
-        src = exp / "checkpoint_best.pt"
-        if not src.is_file():
-            src = exp / "checkpoint_last.pt"
-        model.load_state_dict(torch.load(src, map_location="cpu", weights_only=True)["model"])
-        how = src.name
+    model.load_state_dict(weights)
     path = save_checkpoint(exp / MODEL_FILE, model, KIND, tokenizer=task.tokenizer.to_info(), source=how)
     return path, how
+
+
+def needs_unused_parameter_search(model: CTCModel, cfg: FinetuneConfig) -> bool:
+    """True when some parameters get no gradient in some steps, which DDP must be told:
+    layerdrop skips layers, a frozen Transformer phase skips the encoder, and without
+    time masking the mask embedding is never used. Read from the built model, so a
+    setting inherited from the init checkpoint counts too."""
+    if cfg.finetune.freeze_encoder_updates > 0:
+        return True
+    w2v = model.cfg.wav2vec2 if model.cfg.encoder == "wav2vec2" else None
+    return w2v is not None and (w2v.layerdrop > 0 or w2v.mask_time_prob <= 0)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -418,48 +387,53 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def finetune(args: argparse.Namespace) -> int:
-    exp = Path(args.exp_dir)
+    exp, train_data = Path(args.exp_dir), Path(args.train_data)
     cfg = configlib.load(FinetuneConfig, args.config, args.set)
-    if cfg.finetune.freeze_encoder_updates > 0 or cfg.model.wav2vec2.get("layerdrop", 0) > 0:
-        cfg.train.find_unused_parameters = True
-    status = start_training_stage(args, cfg, "asrkit.finetune")
-    if status is not None:
-        return status
+    oov = ""
 
-    seed_everything(cfg.train.seed)
-    tok = make_tokenizer(cfg, Path(args.train_data), exp)
-    model, init_desc = build_model(args.init, cfg, tok.vocab_size, _cmvn(Path(args.train_data)))
-    task = CTCTask(model, cfg, tok)
-    train = _dataset(args.train_data, model, tok, cfg)
-    valid = _dataset(args.valid_data, model, tok, cfg) if args.valid_data else None
-    oov = ", ".join(f"{c!r}×{n}" for c, n in sorted(tok.oov_counts.items(), key=lambda x: -x[1]))
-    if oov:
-        log.warning("characters outside the vocabulary mapped to <unk>: %s", oov)
-    n_params = sum(p.numel() for p in model.parameters())
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    log.info("CTC model: %s encoder from %s, RVQ levels %d, vocabulary %d, %.2f M parameters "
-             "(%.2f M trained)", cfg.model.encoder, init_desc, cfg.model.rvq.num_levels,
-             tok.vocab_size, n_params / 1e6, trainable / 1e6)
+    def build():
+        nonlocal oov
+        tok = make_tokenizer(cfg, train_data, exp)
+        model, init_desc = build_model(args.init, cfg, tok.vocab_size, _cmvn(train_data))
+        if needs_unused_parameter_search(model, cfg) and not cfg.train.find_unused_parameters:
+            log.info("layerdrop, a frozen phase or no time masking leave parameters unused in "
+                     "some steps: DDP searches for them (train.find_unused_parameters)")
+            cfg.train.find_unused_parameters = True
+        task = CTCTask(model, cfg, tok)
+        train = _dataset(args.train_data, model, tok, cfg)
+        valid = _dataset(args.valid_data, model, tok, cfg) if args.valid_data else None
+        oov = ", ".join(f"{c!r}×{n}" for c, n in sorted(tok.oov_counts.items(), key=lambda x: -x[1]))
+        if oov:
+            log.warning("characters outside the vocabulary mapped to <unk>: %s", oov)
+        log.info("CTC model: %s encoder from %s, RVQ levels %d, vocabulary %d, %.2f M parameters "
+                 "(%.2f M trained)", cfg.model.encoder, init_desc, cfg.model.rvq.num_levels,
+                 tok.vocab_size, _params(model) / 1e6, _params(model, trained=True) / 1e6)
+        return task, train, valid
 
-    trainer = Trainer(task, cfg.train, exp, train, valid)
-    summary = trainer.fit(**fit_arguments(args))
-    if not trainer.is_main:
-        return 0
-    model_path, how = write_final_model(exp, task, cfg)
-    info = {
-        "model": describe(cfg, model),
-        "init": args.init,
-        "config": args.config,
-        "updates": summary.get("updates"),
-        "params": n_params,
-        "tokenizer": f"{cfg.tokenizer.kind} ({tok.vocab_size})",
-        "decode_model": f"{model_path.name} = {how}",
-    }
-    (exp / MODEL_INFO).write_text(json.dumps(info, indent=2) + "\n")
-    write_summary(exp, summary, info, train, oov)
-    write_done(exp)
-    log.info("fine-tuning finished: %s (model: %s, summary: %s/summary.md)", exp, model_path, exp)
-    return 0
+    def report(trainer, summary) -> stage.StageReport:
+        task = trainer.task
+        model_path, how = write_final_model(exp, task, cfg)
+        info = {
+            "model": describe(cfg, trainer.model),
+            "init": args.init,
+            "config": args.config,
+            "updates": summary.get("updates"),
+            "params": _params(trainer.model),
+            "tokenizer": f"{cfg.tokenizer.kind} ({task.tokenizer.vocab_size})",
+            "decode_model": f"{model_path.name} = {how}",
+        }
+        (exp / MODEL_INFO).write_text(json.dumps(info, indent=2) + "\n")
+        facts = dict(info)
+        if oov:
+            facts["characters outside the vocabulary, mapped to <unk>"] = oov
+        return stage.StageReport("CTC fine-tuning", facts)
+
+    return stage.run(args, cfg, "asrkit.finetune", build, report,
+                     prepare=lambda: make_tokenizer(cfg, train_data, exp))
+
+
+def _params(model: torch.nn.Module, trained: bool = False) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trained)
 
 
 def describe(cfg: FinetuneConfig, model: CTCModel) -> str:
@@ -472,20 +446,6 @@ def describe(cfg: FinetuneConfig, model: CTCModel) -> str:
     if cfg.model.rvq.num_levels:
         text += f" + RVQ L={cfg.model.rvq.num_levels}×{cfg.model.rvq.codebook_size}"
     return text + " + CTC"
-
-
-def write_summary(exp: Path, summary: dict[str, Any], info: dict[str, Any], train: FeatsDataset,
-                  oov: str = "") -> None:
-    lines = [f"# CTC fine-tuning: {exp.name}", ""]
-    lines += [f"- {k}: {v}" for k, v in info.items()]
-    lines += [f"- training data: {train.data_dir} ({len(train)} utterances)"]
-    if oov:
-        lines += [f"- characters outside the vocabulary, mapped to <unk>: {oov}"]
-    lines += ["",
-              format_summary(summary, title="Training"), "",
-              "Curves: `images/` (PNG: ctc, wer, cer, lr, ...), `tensorboard/`; every logged value: "
-              "`log/metrics.jsonl`."]
-    (exp / "summary.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,17 +20,15 @@ import argparse
 import logging
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from asrkit import config as configlib
-from asrkit.cli import add_common_train_args, run_cli, start_training_stage, write_done
+from asrkit.cli import run_cli
 from asrkit.models import wav2vec2
 from asrkit.models.frontend import receptive_field
 from asrkit.models.objectives import PreTrainingLossConfig
-from asrkit.train import FeatsDataset, StepOutput, TrainConfig, Trainer, distributed, seed_everything
-from asrkit.train.cli import fit_arguments
-from asrkit.train.summary import format_summary
+from asrkit.train import FeatsDataset, StepOutput, Task, TrainConfig, distributed, stage
+from asrkit.train.cli import add_common_train_args
 
 log = logging.getLogger("asrkit.pretrain")
 
@@ -58,13 +56,8 @@ class PretrainConfig:
 def model_config(section: dict[str, Any]) -> wav2vec2.Wav2Vec2Config:
     """A :class:`Wav2Vec2Config` from a ``model:`` section (named size + field overrides)."""
     section = dict(section)
-    size = section.pop("size", "base")
-    if size not in wav2vec2.SIZES:
-        raise configlib.ConfigError(
-            f"model.size: unknown size '{size}'; choose one of {', '.join(wav2vec2.SIZES)}"
-        )
-    merged = {**configlib.to_dict(wav2vec2.SIZES[size]()), **section}
-    return configlib.from_dict(wav2vec2.Wav2Vec2Config, merged, "model")
+    size = section.pop("size", PretrainConfig().model["size"])
+    return wav2vec2.config_for(size, section, "model")
 
 
 def min_input_length(cfg: wav2vec2.Wav2Vec2Config) -> int:
@@ -74,11 +67,11 @@ def min_input_length(cfg: wav2vec2.Wav2Vec2Config) -> int:
     utterances shorter than M + 1 frames after the front end are excluded (and reported).
     """
     frames = cfg.mask_time_length + 1
-    stride = math.prod(s for _, _, s in cfg.frontend_layers)
-    return receptive_field(cfg.frontend_layers) + (frames - 1) * stride
+    stride = math.prod(s for _, _, s in cfg.feature_encoder_layers)
+    return receptive_field(cfg.feature_encoder_layers) + (frames - 1) * stride
 
 
-class PretrainTask:
+class PretrainTask(Task):
     """The trainer's view of wav2vec 2.0 pretraining."""
 
     kind = KIND
@@ -133,68 +126,62 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def pretrain(args: argparse.Namespace) -> int:
-    exp = Path(args.exp_dir)
     cfg = configlib.load(PretrainConfig, args.config, args.set)
     mcfg = model_config(cfg.model)
-    status = start_training_stage(args, cfg, "asrkit.pretrain")
-    if status is not None:
-        return status
-
-    seed_everything(cfg.train.seed)
-    model = wav2vec2.Wav2Vec2ForPreTraining(mcfg, cfg.loss)
-    task = PretrainTask(model, mcfg)
+    if mcfg.layerdrop > 0:  # a dropped layer's parameters get no gradient: DDP must know
+        cfg.train.find_unused_parameters = True
     raw = mcfg.frontend == "waveform"
-    data = cfg.train.data
-    min_len = max(data.min_length, min_input_length(mcfg))
-    train = FeatsDataset(args.train_data, min_length=min_len, max_length=data.max_length,
-                         crop=data.crop, seed=cfg.train.seed)
-    valid = (FeatsDataset(args.valid_data, min_length=min_len, max_length=data.max_length,
-                          crop=data.crop, seed=cfg.train.seed) if args.valid_data else None)
-    n_params = sum(p.numel() for p in model.parameters())
-    log.info("wav2vec 2.0 (%s front end, %d layers × %d, G=%d × V=%d): %.2f M parameters",
-             mcfg.frontend, mcfg.encoder_layers, mcfg.encoder_dim, mcfg.num_codevector_groups,
-             mcfg.num_codevectors_per_group, n_params / 1e6)
-    log.info("training data %s (min length %d %s), experiment %s", args.train_data, min_len,
-             "samples" if raw else "frames", exp)
+    min_len = max(cfg.train.data.min_length, min_input_length(mcfg))
 
-    trainer = Trainer(task, cfg.train, exp, train, valid)
-    summary = trainer.fit(**fit_arguments(args))
-    if not trainer.is_main:
-        return 0
-    warnings = collapse_verdict(summary, cfg, mcfg)
-    for w in warnings:
-        log.warning("COLLAPSE CHECK: %s", w)
-    write_summary(exp, summary, cfg, mcfg, n_params, train, warnings)
-    write_done(exp)
-    log.info("pretraining finished: %s (summary: %s/summary.md, curves: %s/images/)", exp, exp, exp)
-    return 0
+    def dataset(path: str) -> FeatsDataset:
+        data = cfg.train.data
+        return FeatsDataset(path, min_length=min_len, max_length=data.max_length,
+                            crop=data.crop, seed=cfg.train.seed)
+
+    def build():
+        model = wav2vec2.Wav2Vec2ForPreTraining(mcfg, cfg.loss)
+        log.info("wav2vec 2.0 (%s front end, %d layers × %d, G=%d × V=%d): %.2f M parameters",
+                 mcfg.frontend, mcfg.encoder_layers, mcfg.encoder_dim, mcfg.num_codevector_groups,
+                 mcfg.num_codevectors_per_group, _params(model) / 1e6)
+        log.info("training data %s (min length %d %s), experiment %s", args.train_data, min_len,
+                 "samples" if raw else "frames", args.exp_dir)
+        valid = dataset(args.valid_data) if args.valid_data else None
+        return PretrainTask(model, mcfg), dataset(args.train_data), valid
+
+    def report(trainer, summary) -> stage.StageReport:
+        warnings = collapse_verdict(summary, cfg, mcfg)
+        for w in warnings:
+            log.warning("COLLAPSE CHECK: %s", w)
+        return describe(cfg, mcfg, _params(trainer.model), warnings)
+
+    return stage.run(args, cfg, "asrkit.pretrain", build, report)
 
 
-def write_summary(exp: Path, summary: dict[str, Any], cfg: PretrainConfig,
-                  mcfg: wav2vec2.Wav2Vec2Config, n_params: int, train: FeatsDataset,
-                  warnings: list[str]) -> None:
+def _params(model) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def describe(cfg: PretrainConfig, mcfg: wav2vec2.Wav2Vec2Config, n_params: int,
+             warnings: list[str]) -> stage.StageReport:
     chance = math.log(cfg.loss.num_negatives + 1)
-    lines = [
-        f"# wav2vec 2.0 pretraining: {exp.name}",
-        "",
-        f"- model: {mcfg.frontend} front end, {mcfg.encoder_layers} layers × {mcfg.encoder_dim}, "
-        f"{'pre' if mcfg.layer_norm_first else 'post'}-LN, quantizer G={mcfg.num_codevector_groups} × "
-        f"V={mcfg.num_codevectors_per_group}, {n_params / 1e6:.2f} M parameters",
-        f"- loss: contrastive (K={cfg.loss.num_negatives}, κ={cfg.loss.logit_temp}, chance "
-        f"ln(K+1)={chance:.3f}) + {cfg.loss.diversity_weight}·diversity + "
-        f"{cfg.loss.feature_pen_weight}·feature penalty"
-        + (f" + {cfg.loss.icsl_weight}·ICSL" if cfg.loss.icsl_weight else ""),
-        f"- training data: {train.data_dir} ({len(train)} utterances)",
-        "",
-        "## Collapse check",
-        "",
-        *( [f"- **WARNING**: {w}" for w in warnings] or ["- ok: the loss left chance and the codebook is in use"]),
-        "",
-        format_summary(summary, title="Training"),
-        "",
-        "Curves: `images/` (PNG), `tensorboard/`; every logged value: `log/metrics.jsonl`.",
-    ]
-    (exp / "summary.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    check = ["## Collapse check", "",
+             *([f"- **WARNING**: {w}" for w in warnings]
+               or ["- ok: the loss left chance and the codebook is in use"])]
+    return stage.StageReport(
+        title="wav2vec 2.0 pretraining",
+        facts={
+            "model": f"{mcfg.frontend} front end, {mcfg.encoder_layers} layers × {mcfg.encoder_dim}, "
+                     f"{'pre' if mcfg.layer_norm_first else 'post'}-LN, quantizer "
+                     f"G={mcfg.num_codevector_groups} × V={mcfg.num_codevectors_per_group}, "
+                     f"{n_params / 1e6:.2f} M parameters",
+            "loss": f"contrastive (K={cfg.loss.num_negatives}, κ={cfg.loss.logit_temp}, chance "
+                    f"ln(K+1)={chance:.3f}) + {cfg.loss.diversity_weight}·diversity + "
+                    f"{cfg.loss.feature_pen_weight}·feature penalty"
+                    + (f" + {cfg.loss.icsl_weight}·ICSL" if cfg.loss.icsl_weight else ""),
+        },
+        sections=["\n".join(check)],
+        curves="loss, contrastive, diversity, code_perplexity, temperature, lr, ...",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,7 +14,6 @@ import ast
 import configparser
 from pathlib import Path
 
-import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = "asrkit"
@@ -191,7 +190,6 @@ def test_every_stage_script_is_python_m_of_its_stage_module():
         assert 'if __name__ == "__main__":' in known[module].read_text(encoding="utf-8"), module
 
 
-@pytest.mark.xfail(strict=False, reason="issue 9 in progress")
 def test_no_import_cycle():
     graph = import_graph()
     found = [" -> ".join(shortest_cycle(graph, c)) + f"   (component: {', '.join(c)})"
@@ -199,7 +197,6 @@ def test_no_import_cycle():
     assert not found, "import circles in asrkit/:\n" + "\n".join(found)
 
 
-@pytest.mark.xfail(strict=False, reason="issue 9 in progress")
 def test_no_stage_module_is_imported():
     graph = import_graph()
     stages = stage_modules()

@@ -3,7 +3,6 @@
 import ast
 from pathlib import Path
 
-import pytest
 
 from asrkit import layout
 
@@ -19,7 +18,6 @@ def test_names_are_plain_distinct_file_names():
     assert len(set(names.values())) == len(names)
 
 
-@pytest.mark.xfail(strict=False, reason="issue 9 in progress: stages still switching to asrkit.layout")
 def test_no_other_module_spells_a_layout_file_name():
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):

@@ -3,9 +3,9 @@
 A stage (pretraining, CTC fine-tuning, classification, ...) writes a small *task* and
 hands it to :class:`Trainer` with its datasets::
 
-    from asrkit.train import FeatsDataset, StepOutput, TrainConfig, Trainer, seed_everything
+    from asrkit.train import FeatsDataset, StepOutput, Task, TrainConfig, Trainer, seed_everything
 
-    class PretrainTask:
+    class PretrainTask(Task):
         kind = "wav2vec2_pretrain"                  # stored in checkpoints
 
         def __init__(self, model, model_cfg):
@@ -14,12 +14,11 @@ hands it to :class:`Trainer` with its datasets::
 
         def step(self, batch, num_updates):         # batch: Batch(inputs [B,T(,F)], lengths [B],
             res = self.model(batch.inputs, batch.lengths)   # utt_ids, targets, target_lengths)
-            return StepOutput(res.loss, res.sample_size, res.logs,
-                              item_means=frozenset({"contrastive", "accuracy"}),  # per frame
+            return StepOutput(res.loss, res.sample_size, res.logs,   # logs may stay tensors
                               means=frozenset({"temperature", "code_perplexity"}),  # per step
                               totals=frozenset({"num_masked"}))
 
-        def on_update(self, num_updates):           # optional hook
+        def on_update(self, num_updates):           # an optional hook (Task has defaults)
             self.model.set_num_updates(num_updates)
 
     seed_everything(cfg.train.seed)                 # before building the model
@@ -31,18 +30,20 @@ hands it to :class:`Trainer` with its datasets::
     summary = Trainer(task, cfg.train, "exp/pretrain", train, valid).fit(
         resume=True, init_from=args.init_from, init_optimizer=args.init_optimizer)
 
-The contract (see :mod:`asrkit.train.task`):
+The contract (see :mod:`asrkit.train.task`): a task subclasses :class:`Task`.
 
 - ``step(batch, num_updates) -> StepOutput(loss, sample_size, logs, means, totals)``:
   ``loss`` is the SUM over the batch's items, ``sample_size`` their number. Logs are sums
-  reported per item unless named in ``item_means`` (the step's own per-item mean),
-  ``means`` (averaged over steps) or ``totals`` (summed); see :mod:`asrkit.train.metrics`. The trainer scales gradients by
-  ``world_size / Σ sample_size`` over micro-batches and ranks.
-- optional: ``valid_step`` (default: ``step`` in eval mode without gradients), ``validate(loader)
-  -> dict`` (extra metrics such as WER, run on rank 0 over the whole validation set),
+  reported per item unless named in ``means`` (averaged over steps) or ``totals`` (summed);
+  see :mod:`asrkit.train.metrics`. Logs may be device tensors: the trainer reads them all
+  once per update. The trainer scales gradients by ``world_size / Σ sample_size`` over
+  micro-batches and ranks.
+- hooks with defaults in :class:`Task`: ``valid_step`` (``step`` in eval mode without
+  gradients), ``validate(loader) -> counts`` and ``combine_validation(counts) -> metrics``
+  (extra metrics such as WER: every rank counts on its shard, the sums become metrics),
   ``on_update(num_updates)``, ``param_groups()`` (lr factors for parts of the model),
   ``extra_state()`` (more checkpoint entries, e.g. the tokenizer), ``best_metric``
-  (default ``"loss"``) and ``lower_is_better`` (default True) for ``checkpoint_best.pt``.
+  (``"loss"``) and ``lower_is_better`` (True) for ``checkpoint_best.pt``.
 - Under DDP, ``task.model`` holds a wrapper that forwards attribute access to the model;
   call the model itself once per step (the forward must go through the wrapper), and
   :func:`unwrap` gives the bare model. A part of the model that is frozen for some updates

@@ -1,15 +1,8 @@
 """The options every training stage shares, so ``asrkit-pretrain`` and ``asrkit-finetune`` agree.
 
-A stage's ``main`` does::
-
-    parser = argparse.ArgumentParser(...)
-    add_train_arguments(parser)
-    args = parser.parse_args(argv)
-    status = distributed.relaunch("asrkit.pretrain", argv, args.ngpu)   # --ngpu N > 1
-    if status is not None:
-        return status
-    cfg.train.device = device_for(args.ngpu)
-    summary = Trainer(...).fit(**fit_arguments(args))
+A training stage's parser calls :func:`add_common_train_args`; :func:`asrkit.train.stage.run`
+reads ``--ngpu`` (:func:`device_for`), ``--force`` and the fit options
+(:func:`fit_arguments`).
 """
 
 from __future__ import annotations
@@ -19,7 +12,20 @@ from pathlib import Path
 from typing import Any
 
 
+def add_common_train_args(p: argparse.ArgumentParser) -> None:
+    """Data, experiment and config options, plus :func:`add_train_arguments`."""
+    p.add_argument("--config", help="YAML config (see conf/)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value, e.g. --set train.optim.lr=1e-4 (repeatable)")
+    p.add_argument("--train-data", required=True, help="dumped training data dir (stage 2 output)")
+    p.add_argument("--valid-data", help="dumped validation data dir")
+    p.add_argument("--exp-dir", required=True, help="experiment directory")
+    p.add_argument("--force", action="store_true", help="train even when the stage is marked done")
+    add_train_arguments(p)
+
+
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--ngpu``, ``--resume``, ``--init-from``, ``--init-optimizer``."""
     group = parser.add_argument_group("training")
     group.add_argument(
         "--ngpu", type=int, default=None,

@@ -72,6 +72,7 @@ class TrainConfig:
     seed: int = 1
     max_bad_steps: int = 10  # consecutive non-finite updates before training stops
     find_unused_parameters: bool = False  # DDP: needed when parts of the model skip steps
+    dist_timeout_minutes: float = 30.0  # a collective waiting longer fails instead of hanging
     device: str = "auto"  # auto (cuda when present), cpu, cuda
     tensorboard: bool = True
     plots: bool = True  # PNG curves in <exp>/images at the end (and every 10 min of validation)

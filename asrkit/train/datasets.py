@@ -3,14 +3,16 @@
 A dump directory holds ``feats.scp`` (kaldiio ark offsets: raw waveform vectors [T], float32
 or int16 WAV scaled to [-1, 1] as :func:`asrkit.features.load_feature` reads them, or fbank
 matrices [T, F]), the lengths in ``utt2num_samples`` (raw) or ``utt2num_frames``
-(fbank), and optionally ``text``. Only the tables are read up front: bucketing needs
+(fbank), and the per-utterance table that holds the targets when the task has any:
+``text`` for ASR, or any ``utt2<label>`` (``utt2accent``, ``utt2lang``) for classification.
+Only the tables are read up front: bucketing needs
 lengths, never audio, and each item opens its ark at its offset when the loader asks
 for it, so the corpus is never in memory.
 
 Utterances a task cannot use are excluded with a reason in :attr:`FeatsDataset.exclusions`
 (the trainer writes them to ``<exp>/excluded_utts.txt``): shorter than ``min_length``,
-longer than ``max_length`` when they cannot be cropped (they have targets), no text, a
-transcript the task's ``text_to_ids`` rejects, or whatever the task's ``keep`` filter
+longer than ``max_length`` when they cannot be cropped (they have targets), no target, a
+target the task's ``to_ids`` rejects, or whatever the task's ``keep`` filter
 says (e.g. CTC needs at least as many frames as tokens).
 
 Crops are random but reproducible: the window depends only on (seed, epoch, utterance),
@@ -102,8 +104,9 @@ class FeatsDataset(torch.utils.data.Dataset):
     """Utterances of one dump directory, read one at a time.
 
     ``min_length``/``max_length`` are in the dump's unit (:attr:`unit`: "samples" or
-    "frames"). ``text_to_ids`` maps a transcript to token ids (raise ``ValueError`` or
-    ``KeyError`` to reject it). ``keep(utt_id, length, target_ids)`` returns a reason to
+    "frames"). ``targets`` names the table of targets (``text`` or a ``utt2<label>``)
+    and ``to_ids`` maps its value to ids (raise ``ValueError`` or ``KeyError`` to reject
+    it; a label becomes one id); without ``to_ids`` there are no targets. ``keep(utt_id, length, target_ids)`` returns a reason to
     exclude an utterance, or None. ``crop`` applies to utterances longer than
     ``max_length`` when there are no targets; with targets they are excluded instead.
     """
@@ -116,7 +119,8 @@ class FeatsDataset(torch.utils.data.Dataset):
         min_length: int = 0,
         max_length: int | None = None,
         crop: bool = True,
-        text_to_ids: Callable[[str], Sequence[int]] | None = None,
+        targets: str = "text",
+        to_ids: Callable[[str], Sequence[int]] | None = None,
         keep: Callable[[str, int, Sequence[int] | None], str | None] | None = None,
         seed: int = 0,
         sample_rate: int = 16000,
@@ -126,7 +130,8 @@ class FeatsDataset(torch.utils.data.Dataset):
         self.name = name or self.data_dir.name
         self.min_length = min_length
         self.max_length = max_length
-        self.crop = crop and text_to_ids is None
+        self.crop = crop and to_ids is None
+        self.targets = targets
         self.seed = seed
         self.epoch = 0
         self.exclusions = Exclusions()
@@ -141,7 +146,7 @@ class FeatsDataset(torch.utils.data.Dataset):
         feats = load_table(scp)
         self.unit, lengths = self._read_lengths()
         self.seconds_per_unit = 1.0 / sample_rate if self.unit == "samples" else frame_shift
-        texts = self._read_text() if text_to_ids is not None else None
+        texts = self._read_targets() if to_ids is not None else None
 
         utt_ids: list[str] = []
         specs: list[str] = []
@@ -156,11 +161,11 @@ class FeatsDataset(torch.utils.data.Dataset):
             ids = None
             if texts is not None:
                 if utt not in texts.values:
-                    self.exclusions.add(utt, "no-text", f"{where}: not in {texts.path}")
+                    self.exclusions.add(utt, f"no-{self.targets}", f"{where}: not in {texts.path}")
                     continue
                 text_where = f"{texts.path}:{texts.lines[utt]}"
                 try:
-                    ids = np.asarray(list(text_to_ids(texts.values[utt])), dtype=np.int64)
+                    ids = np.asarray(list(to_ids(texts.values[utt])), dtype=np.int64)
                 except (ValueError, KeyError) as e:
                     reason = e.args[0] if isinstance(e, KeyError) and e.args else e  # no repr quotes
                     self.exclusions.add(utt, "untokenizable", f"{text_where}: {reason}")
@@ -227,10 +232,11 @@ class FeatsDataset(torch.utils.data.Dataset):
             "needs lengths to batch without opening the arks: re-run stage 2 (asrkit-dump)"
         )
 
-    def _read_text(self) -> Table:
-        path = self.data_dir / "text"
+    def _read_targets(self) -> Table:
+        path = self.data_dir / self.targets
         if not path.is_file():
-            raise DatasetError(f"{path}: no such file; targets need the transcripts of {self.name}")
+            what = "the transcripts" if self.targets == "text" else "the labels"
+            raise DatasetError(f"{path}: no such file; the task's targets are {what} of {self.name}")
         return load_table(path, allow_empty_value=True)
 
     def __len__(self) -> int:
@@ -251,7 +257,10 @@ class FeatsDataset(torch.utils.data.Dataset):
         """Pick the crop windows of ``epoch`` (call before creating the epoch's loader)."""
         self.epoch = epoch
 
-    def __getitem__(self, index: int) -> Example:
+    def __getitem__(self, index: int | tuple[int, int]) -> Example:
+        """Item ``index``; an ``(epoch, index)`` pair crops as in that epoch (the trainer's
+        loader workers persist across epochs and learn the epoch this way)."""
+        epoch, index = index if isinstance(index, tuple) else (self.epoch, index)
         utt, spec = self.utt_id(index), self.spec(index)
         try:
             array = load_feature(spec)
@@ -268,7 +277,7 @@ class FeatsDataset(torch.utils.data.Dataset):
                 "says; re-run stage 2"
             )
         if self.crop and self.max_length is not None and len(array) > self.max_length:
-            rng = np.random.default_rng([self.seed, self.epoch, index])
+            rng = np.random.default_rng([self.seed, epoch, index])
             start = int(rng.integers(0, len(array) - self.max_length + 1))
             array = array[start : start + self.max_length]
         inputs = torch.tensor(array, dtype=torch.float32)  # a copy: kaldiio's may be read-only

@@ -22,6 +22,7 @@ The backend is nccl on GPUs and gloo on CPU.
 from __future__ import annotations
 
 import atexit
+import datetime
 import os
 import re
 import shutil
@@ -165,8 +166,13 @@ def from_env(
     return DistInfo()
 
 
-def init(device_type: str) -> DistInfo:
-    """Join the process group described by the environment (a no-op for one process)."""
+def init(device_type: str, timeout_minutes: float = 30.0) -> DistInfo:
+    """Join the process group described by the environment (a no-op for one process).
+
+    A collective that waits longer than ``timeout_minutes`` (a rank that died, or one
+    stuck on a bad batch) fails with an error instead of hanging the job until its
+    time limit.
+    """
     info = from_env()
     if info.world_size <= 1 or dist.is_initialized():
         return info
@@ -181,6 +187,7 @@ def init(device_type: str) -> DistInfo:
         init_method=f"tcp://{info.master_addr}:{info.master_port}",
         rank=info.rank,
         world_size=info.world_size,
+        timeout=datetime.timedelta(minutes=timeout_minutes),
     )
     atexit.register(_shutdown)
     return info

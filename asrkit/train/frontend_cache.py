@@ -44,12 +44,12 @@ class FrontEndCache:
     def applies_to(encoder: torch.nn.Module) -> bool:
         """True for a wav2vec 2.0 encoder whose front end is frozen."""
         return isinstance(encoder, Wav2Vec2Model) and encoder.feature_grad_mult == 0.0 and not any(
-            p.requires_grad for p in encoder.feature_extractor.parameters()
+            p.requires_grad for p in encoder.feature_encoder.parameters()
         )
 
     def __call__(self, encoder: Wav2Vec2Model, utt_ids: list[str], inputs: torch.Tensor,
                  lengths: torch.Tensor) -> torch.Tensor:
-        """``encoder.front_end(inputs, lengths)`` ``[B, C, T]``, from the cache where it can.
+        """``encoder.latents(inputs, lengths)`` ``[B, C, T]``, from the cache where it can.
         Frames past an utterance's length are zero (the encoder masks them)."""
         out_lengths = encoder.output_lengths(lengths).tolist()
         steps = int(encoder.output_lengths(torch.tensor([inputs.shape[1]]))[0])
@@ -62,24 +62,22 @@ class FrontEndCache:
             sub_lengths = lengths[index]
             sub_inputs = inputs[index, : int(sub_lengths.max())]
             with torch.no_grad():
-                z = encoder.front_end(sub_inputs, sub_lengths)
+                z = encoder.latents(sub_inputs, sub_lengths)
             for row, i in enumerate(missing):
                 computed[i] = z[row, :, : out_lengths[i]]
                 self._keep(utt_ids[i], computed[i])
             if len(missing) == len(utt_ids) and z.shape[-1] == steps:
-                return z  # nothing to assemble
-            dtype = z.dtype
-        else:
-            dtype = self.store[utt_ids[0]].dtype
+                return z.float()  # nothing to assemble
         first = computed[missing[0]] if missing else self.store[utt_ids[0]]
-        out = torch.zeros(len(utt_ids), first.shape[0], steps, dtype=dtype, device=inputs.device)
+        out = torch.zeros(len(utt_ids), first.shape[0], steps, dtype=torch.float32,
+                          device=inputs.device)
         for i, utt in enumerate(utt_ids):
             latents = computed[i] if i in computed else self.store[utt]
             out[i, :, : latents.shape[-1]] = latents.to(out.device, non_blocking=True)
         return out
 
     def _keep(self, utt: str, latents: torch.Tensor) -> None:
-        size = latents.numel() * latents.element_size()
+        size = latents.numel() * 4  # stored as float32
         if self.bytes + size > self.max_bytes:
             if not self.full_logged:
                 log.info("front-end cache (%s) is full at %.0f MB (%d utterances); the rest is "
@@ -87,7 +85,9 @@ class FrontEndCache:
                          self.name, self.bytes / 2**20, len(self.store))
                 self.full_logged = True
             return
-        self.store[utt] = latents.detach().to("cpu", copy=True)
+        # float32 whatever the autocast of the pass that computed them: a pass with
+        # another autocast (or none) reads them too
+        self.store[utt] = latents.detach().to("cpu", dtype=torch.float32, copy=True)
         self.bytes += size
 
     def summary(self) -> str:

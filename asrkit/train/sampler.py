@@ -104,3 +104,23 @@ class BucketBatchSampler(Sampler[list[int]]):
 
     def __len__(self) -> int:
         return len(self.batches(self.epoch))
+
+
+class EpochTagged(Sampler[list[tuple[int, int]]]):
+    """``sampler``'s batches with each index tagged by the epoch it was drawn in.
+
+    Loader workers that persist across epochs hold a copy of the dataset made when they
+    started; the tag tells them the epoch (which picks the crop windows) without
+    forking them again.
+    """
+
+    def __init__(self, sampler: BucketBatchSampler):
+        self.sampler = sampler
+
+    def __iter__(self) -> Iterator[list[tuple[int, int]]]:
+        epoch = self.sampler.epoch
+        for batch in self.sampler:
+            yield [(epoch, i) for i in batch]
+
+    def __len__(self) -> int:
+        return len(self.sampler)

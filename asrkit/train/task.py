@@ -1,13 +1,15 @@
 """The contract between a stage's task and the trainer.
 
-Required: ``model``, ``kind``, ``model_config`` and ``step``. Everything else is optional
-and looked up with ``getattr``, so a task implements only what it needs.
+A task subclasses :class:`Task`: it must set ``model``, ``kind`` and ``model_config`` and
+implement ``step``; every other hook has a default here that does nothing special, so a
+task overrides only what it needs and the trainer calls every hook unconditionally.
 """
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Iterable
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from torch import nn
 
@@ -15,39 +17,46 @@ from asrkit.train.datasets import Batch
 from asrkit.train.metrics import StepOutput
 
 
-@runtime_checkable
-class Task(Protocol):
+class Task(abc.ABC):
+    """What one stage trains: a model, its loss, its validation metrics and schedules."""
+
     model: nn.Module  # under DDP the trainer puts a wrapper here; see asrkit.train.unwrap
     kind: str  # stored in checkpoints, e.g. "wav2vec2_pretrain", "ctc"
     model_config: Any  # dataclass or dict, stored in checkpoints to rebuild the model
 
+    best_metric: str = "loss"  # validation metric that picks checkpoint_best.pt
+    lower_is_better: bool = True
+
+    @abc.abstractmethod
     def step(self, batch: Batch, num_updates: int) -> StepOutput:
         """Forward one micro-batch through ``self.model``: summed loss, items, logs."""
-        ...
-
-
-class OptionalTaskHooks(Protocol):
-    """Hooks the trainer calls when a task has them (documentation only)."""
-
-    best_metric: str  # validation metric for checkpoint_best.pt; default "loss"
-    lower_is_better: bool  # default True
 
     def valid_step(self, batch: Batch, num_updates: int) -> StepOutput:
-        """Validation loss of one batch (default: ``step`` in eval mode without gradients)."""
-        ...
+        """Validation loss of one batch; the trainer runs it in eval mode without gradients."""
+        return self.step(batch, num_updates)
 
     def validate(self, loader: Iterable[Batch]) -> dict[str, float]:
-        """Extra validation metrics (e.g. WER) over the whole validation set, on rank 0."""
-        ...
+        """More validation metrics (e.g. WER) over this rank's shard of the validation set.
+
+        Every rank runs it on its own shard (under the trainer's autocast, without
+        gradients) and returns *additive counts* (e.g. word errors and reference words);
+        the trainer sums them over ranks and :meth:`combine_validation` turns the sums
+        into metrics. The default has no extra metrics.
+        """
+        return {}
+
+    def combine_validation(self, counts: dict[str, float]) -> dict[str, float]:
+        """Metrics from the counts :meth:`validate` returned, summed over ranks."""
+        return counts
 
     def on_update(self, num_updates: int) -> None:
         """After every update and at the start: Gumbel temperature, freezing schedules."""
-        ...
+        return
 
-    def param_groups(self) -> list[dict]:
+    def param_groups(self) -> list[dict] | None:
         """``[{"params": [param names], "lr_scale": x}]`` for parts with their own lr factor."""
-        ...
+        return None
 
     def extra_state(self) -> dict[str, Any]:
         """More top-level checkpoint entries, e.g. ``{"tokenizer": {...}}``."""
-        ...
+        return {}

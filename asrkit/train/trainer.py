@@ -7,9 +7,15 @@ already averaged over ranks), fairseq's scheme: N ranks × B items give the same
 one rank with N·B items, and accumulation is exact too.
 
 A non-finite loss or gradient skips the update (the batch's utterance ids go to the log
-and ``<exp>/bad_batches.txt``); ``max_bad_steps`` in a row stop training. Under fp16, an
+and ``<exp>/bad_batches.txt``); ``max_bad_steps`` in a row stop training. So does a batch
+that runs out of memory in a single-process run (under DDP the other ranks would wait
+forever for its gradients, so there it stops the stage naming the batch). Under fp16, an
 overflow in the gradients is the GradScaler's business (it lowers the scale and the
 update is skipped) and is not a bad step.
+
+Host-device syncs: a step's logs stay tensors until the update is done, then one
+``tolist()`` reads them all (plus one collective for sizes and bad losses), so a GPU is
+not stalled once per logged value.
 """
 
 from __future__ import annotations
@@ -25,10 +31,10 @@ from typing import Any
 
 import torch
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from asrkit.config import ConfigError, to_dict
 from asrkit.data.exclusions import Exclusions, TooManyExcluded
+from asrkit.progress import progress
 from asrkit.train import checkpoint, distributed
 from asrkit.train.rng import fixed_rng, rng_state, seed_everything, seed_worker, set_rng_state
 from asrkit.train.config import TrainConfig
@@ -37,7 +43,7 @@ from asrkit.plots import plot_curves
 from asrkit.train.logbook import TrainingLog
 from asrkit.train.metrics import Meter, StepOutput
 from asrkit.train.optim import build_optimizer, set_lr
-from asrkit.train.sampler import BucketBatchSampler
+from asrkit.train.sampler import BucketBatchSampler, EpochTagged
 from asrkit.train.schedules import LRSchedule
 from asrkit.train.task import Task
 
@@ -51,7 +57,8 @@ class TrainingDiverged(RuntimeError):
     """Too many updates in a row had a non-finite loss or gradient."""
 
 
-def _device_type(name: str) -> str:
+def resolve_device(name: str) -> str:
+    """``train.device`` (auto, cpu, cuda) as the device type this machine can use."""
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
@@ -76,15 +83,18 @@ class Trainer:
         valid: FeatsDataset | None = None,
     ):
         cfg.check()
+        if not isinstance(task, Task):
+            raise TypeError(f"{type(task).__name__} is not an asrkit.train.Task; subclass it "
+                            "(it gives every optional hook a default)")
         self.task = task
         self.cfg = cfg
         self.exp_dir = Path(exp_dir)
         self.train_set = train
         self.valid_set = valid
 
-        device_type = _device_type(cfg.device)
-        self.dist = distributed.init(device_type)
-        self.device = torch.device(device_type, self.dist.local_rank if device_type == "cuda" else None)
+        device_type = resolve_device(cfg.device)
+        self.dist = distributed.init(device_type, cfg.dist_timeout_minutes)
+        self.device = torch.device(device_type, self.dist.device_index if device_type == "cuda" else None)
         self.is_main = self.dist.is_main
         if cfg.amp == "fp16" and self.device.type != "cuda":
             raise ConfigError("train.amp=fp16 needs a GPU; use bf16 or none on CPU")
@@ -96,7 +106,7 @@ class Trainer:
                 device_ids=[self.device.index] if self.device.type == "cuda" else None,
                 find_unused_parameters=cfg.find_unused_parameters,
             )
-        groups = task.param_groups() if hasattr(task, "param_groups") else None
+        groups = task.param_groups()
         # The fused AdamW kernel is ~4x faster than the per-tensor loop on CPU too (measured
         # in bench/finetune_throughput.py: 194 -> 50 ms per base update).
         self.optimizer = build_optimizer(
@@ -138,6 +148,8 @@ class Trainer:
         self.stopped = ""
         self._started = 0.0
         self._wall_before = 0.0
+        self._train_loader: DataLoader | None = None
+        self._valid: DataLoader | None = None
 
     # ----------------------------------------------------------------- data
 
@@ -165,36 +177,48 @@ class Trainer:
         self.excluded = excluded
 
     def _loader(self, dataset: FeatsDataset, sampler: Any, seed: int) -> DataLoader:
+        """A loader whose workers live as long as the trainer (not forked again each epoch):
+        the sampler tags each index with its epoch, so crops follow the epoch anyway."""
         workers = self.cfg.data.num_workers
         return DataLoader(
             dataset,
-            batch_sampler=sampler,
+            batch_sampler=EpochTagged(sampler),
             collate_fn=dataset.collate,
             num_workers=workers,
             pin_memory=self.device.type == "cuda",
             worker_init_fn=seed_worker if workers else None,
             generator=torch.Generator().manual_seed(seed),
+            persistent_workers=workers > 0,
         )
 
     def _micro_batches(self) -> Iterator[Batch]:
-        """Train batches across epochs, tracking (epoch, position) as they are consumed."""
+        """Train batches across epochs, tracking (epoch, position) as they are consumed.
+
+        This is the seam for a stage that trains on two streams (joint SSL + CTC): each
+        stream is a dataset with its own sampler, epoch and position, consumed here.
+        """
+        if self._train_loader is None:
+            self._train_loader = self._loader(self.train_set, self.sampler, self.cfg.seed)
         while self.cfg.max_epochs is None or self.epoch < self.cfg.max_epochs:
             self.train_set.set_epoch(self.epoch)
             self.sampler.set_epoch(self.epoch, self.position)
-            for batch in self._loader(self.train_set, self.sampler, self.cfg.seed + self.epoch):
+            for batch in self._train_loader:
                 self.position += 1
                 yield batch
             self.epoch += 1
             self.position = 0
 
-    def _valid_loader(self, sharded: bool) -> DataLoader:
-        sampler = BucketBatchSampler(
-            self.valid_set.lengths, max(self.batch_bins, int(self.valid_set.lengths.max())),
-            max_batch_size=self.cfg.data.max_batch_size, shuffle=False,
-            rank=self.dist.rank if sharded else 0,
-            world_size=self.dist.world_size if sharded else 1, drop_uneven=False,
-        )
-        return self._loader(self.valid_set, sampler, self.cfg.seed)
+    def _valid_loader(self) -> DataLoader:
+        """This rank's shard of the validation set, in length order, from its start."""
+        if self._valid is None:
+            self._valid_sampler = BucketBatchSampler(
+                self.valid_set.lengths, max(self.batch_bins, int(self.valid_set.lengths.max())),
+                max_batch_size=self.cfg.data.max_batch_size, shuffle=False,
+                rank=self.dist.rank, world_size=self.dist.world_size, drop_uneven=False,
+            )
+            self._valid = self._loader(self.valid_set, self._valid_sampler, self.cfg.seed)
+        self._valid_sampler.set_epoch(0, 0)
+        return self._valid
 
     # ------------------------------------------------------------ one update
 
@@ -205,6 +229,12 @@ class Trainer:
 
     def train_update(self, micro_batches: list[Batch], meter: Meter | None = None) -> bool:
         """Forward/backward every micro-batch, then one optimizer step. True when it stepped."""
+        try:
+            return self._train_update(micro_batches, meter)
+        except torch.OutOfMemoryError:
+            return self._out_of_memory(micro_batches)
+
+    def _train_update(self, micro_batches: list[Batch], meter: Meter | None) -> bool:
         model = self.task.model
         model.train()
         ddp = isinstance(model, torch.nn.parallel.DistributedDataParallel)
@@ -213,7 +243,7 @@ class Trainer:
         sample_size = torch.zeros((), dtype=torch.float64, device=self.device)
         audio = 0.0
         for i, batch in enumerate(micro_batches):
-            audio += float(batch.lengths.sum()) * self.train_set.seconds_per_unit
+            audio += int(batch.lengths.sum()) * self.train_set.seconds_per_unit  # CPU tensor
             batch = batch.to(self.device, non_blocking=True)
             last = i == len(micro_batches) - 1
             with model.no_sync() if ddp and not last else contextlib.nullcontext():
@@ -267,14 +297,31 @@ class Trainer:
         self.stats["items"] += total_size
         self.stats["audio_seconds"] += total_audio
         if meter is not None:
-            for out, loss in zip(outputs, torch.stack(losses).tolist()):
-                meter.add(out, loss)
+            meter.add_steps(outputs, losses)
             meter.add_mean("grad_norm", grad_norm)
             meter.add_mean("lr", lr)
             meter.add_total("audio_seconds", audio)
             if self.scaler is not None:
                 meter.add_mean("loss_scale", float(self.scaler.get_scale()))
         return True
+
+    def _out_of_memory(self, micro_batches: list[Batch]) -> bool:
+        """A batch that does not fit in memory: skipped and named like a bad step."""
+        shapes = ", ".join(f"{tuple(b.inputs.shape)}" for b in micro_batches)
+        ids = [u for b in micro_batches for u in b.utt_ids]
+        for p in self.model.parameters():
+            p.grad = None
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+        if self.dist.world_size > 1:
+            raise TrainingDiverged(
+                f"update {self.num_updates + 1}: out of memory on rank {self.dist.rank} with "
+                f"batch(es) {shapes} ({' '.join(ids)}); under DDP the other ranks cannot skip it. "
+                "Lower train.data.batch_bins (or max_duration), set train.data.max_length, or "
+                f"use more GPUs, then resume from {self.exp_dir / checkpoint.LAST}"
+            )
+        self._bad_step(f"out of memory, inputs {shapes}", ids)
+        return False
 
     def _overflow(self) -> bool:
         """fp16 gradients overflowed: the scaler skips the step and lowers its scale."""
@@ -292,7 +339,8 @@ class Trainer:
         return False
 
     def _bad_step(self, reason: str, local_ids: list[str]) -> None:
-        ids = [utt for rank_ids in distributed.all_gather(local_ids) for utt in rank_ids]
+        ids = ([utt for rank_ids in distributed.all_gather(local_ids) for utt in rank_ids]
+               if self.dist.world_size > 1 else local_ids)
         self.optimizer.zero_grad(set_to_none=True)
         self.bad_in_a_row += 1
         self.bad_total += 1
@@ -317,29 +365,37 @@ class Trainer:
     # ------------------------------------------------------------ validation
 
     def validate(self) -> dict[str, float]:
-        """Validation loss over ``valid`` (sharded over ranks) plus the task's own metrics."""
+        """Validation loss plus the task's own metrics, each rank on its shard of ``valid``.
+
+        Both passes run under the training autocast. The task's counts (e.g. word errors)
+        are summed over ranks before :meth:`Task.combine_validation` makes metrics of them.
+        """
         if self.valid_set is None:
             return {}
         wrapped = self.task.model
         self.task.model = self.model  # no DDP collectives: ranks may see unequal shards
-        step = getattr(self.task, "valid_step", self.task.step)
         meter = Meter()
         self.model.eval()
         try:
             with fixed_rng(self.cfg.seed + self.dist.rank), torch.no_grad(), self._autocast():
-                for batch in self._valid_loader(sharded=True):
-                    meter.add(step(batch.to(self.device, non_blocking=True), self.num_updates))
-            merged = Meter()
-            for part in distributed.all_gather(meter):
-                merged.merge(part)
-            values = merged.result()
-            if hasattr(self.task, "validate") and self.is_main:
-                with fixed_rng(self.cfg.seed), torch.no_grad():
-                    values.update(self.task.validate(self._valid_loader(sharded=False)))
+                outputs = [self.task.valid_step(batch.to(self.device, non_blocking=True),
+                                                self.num_updates)
+                           for batch in self._valid_loader()]
+                meter.add_steps(outputs, [out.loss.float().detach() for out in outputs])
+            with fixed_rng(self.cfg.seed + self.dist.rank), torch.no_grad(), self._autocast():
+                counts = self.task.validate(self._valid_loader())
         finally:
             self.model.train()
             self.task.model = wrapped
-        return distributed.all_gather(values)[0]
+        merged = Meter()
+        summed: dict[str, float] = {}
+        for part, part_counts in distributed.all_gather((meter, counts)):
+            merged.merge(part)
+            for name, value in part_counts.items():
+                summed[name] = summed.get(name, 0.0) + value
+        values = merged.result()
+        values.update(self.task.combine_validation(summed))
+        return values
 
     def _out_of_patience(self) -> bool:
         """Early stopping: ``patience`` validations in a row without a new best."""
@@ -354,7 +410,7 @@ class Trainer:
         return True
 
     def _is_better(self, values: dict[str, float]) -> bool:
-        name = getattr(self.task, "best_metric", "loss")
+        name = self.task.best_metric
         if name not in values:
             raise ValueError(
                 f"the task's best_metric '{name}' is not among the validation metrics "
@@ -363,7 +419,7 @@ class Trainer:
         value = values[name]
         if not math.isfinite(value):
             return False
-        lower = getattr(self.task, "lower_is_better", True)
+        lower = self.task.lower_is_better
         if self.best is None or (value < self.best["value"] if lower else value > self.best["value"]):
             self.best = {"metric": name, "value": value, "updates": self.num_updates}
             return True
@@ -380,8 +436,7 @@ class Trainer:
             "model_config": to_dict(model_config) if model_config is not None else None,
             "kind": self.task.kind,
         }
-        if hasattr(self.task, "extra_state"):
-            state.update(self.task.extra_state())
+        state.update(self.task.extra_state())
         state.update(
             num_updates=self.num_updates,
             epoch=self.epoch,
@@ -489,13 +544,12 @@ class Trainer:
             self.resume(last)
         elif init_from is not None:
             self.init_from(Path(init_from), init_optimizer)
-        if hasattr(self.task, "on_update"):
-            self.task.on_update(self.num_updates)
+        self.task.on_update(self.num_updates)
 
         log = TrainingLog(self.exp_dir, self.num_updates, self.is_main, cfg.tensorboard)
-        bar = tqdm(
+        bar = progress(
             total=cfg.max_updates, initial=self.num_updates, file=sys.stderr, unit="update",
-            dynamic_ncols=True, disable=not (self.is_main and cfg.progress_bar),
+            desc="training", dynamic_ncols=True, disable=not (self.is_main and cfg.progress_bar),
         )
         meter = Meter()
         self._started = interval_start = time.time()
@@ -511,8 +565,7 @@ class Trainer:
                     break
                 if not self.train_update(micro, meter):
                     continue
-                if hasattr(self.task, "on_update"):
-                    self.task.on_update(self.num_updates)
+                self.task.on_update(self.num_updates)
                 bar.update(1)
                 if self.num_updates % cfg.log_interval == 0:
                     self._log_train(log, meter, time.time() - interval_start, bar)
@@ -574,7 +627,7 @@ class Trainer:
         log.write("valid", self.num_updates, self.epoch, values)
         return new_best
 
-    def _log_train(self, log: TrainingLog, meter: Meter, elapsed: float, bar: tqdm) -> None:
+    def _log_train(self, log: TrainingLog, meter: Meter, elapsed: float, bar) -> None:
         merged = Meter()
         for part in distributed.all_gather(meter):
             merged.merge(part)

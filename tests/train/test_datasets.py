@@ -64,7 +64,7 @@ def test_unusable_utterances_are_excluded_with_reasons(tmp_path, toy):
     def keep(utt, length, ids):
         return "too-many-tokens" if len(ids) > length else None
 
-    ds = FeatsDataset(path, min_length=10, max_length=100, text_to_ids=to_ids, keep=keep)
+    ds = FeatsDataset(path, min_length=10, max_length=100, to_ids=to_ids, keep=keep)
     assert ds.utt_ids == ["utt001"]
     reasons = {e.key: e.reason for e in ds.exclusions.items}
     assert reasons == {
@@ -75,6 +75,26 @@ def test_unusable_utterances_are_excluded_with_reasons(tmp_path, toy):
     assert where["utt000"].endswith("feats.scp:1: 5 frames < min_length 10")
     assert "text:3: '?' is not in the vocabulary" in where["utt002"]
     assert ds[0].targets.tolist() == [ord("a"), ord("b")]
+
+
+def test_a_task_may_take_its_targets_from_a_label_table(tmp_path, toy):
+    path = toy.write_corpus(tmp_path / "d", lengths=[20, 30, 40])
+    (path / "utt2accent").write_text("utt000 north\nutt001 south\n")
+    classes = {"north": 0, "south": 1}
+    ds = FeatsDataset(path, targets="utt2accent", to_ids=lambda label: [classes[label]])
+    assert ds.utt_ids == ["utt000", "utt001"] and ds[1].targets.tolist() == [1]
+    assert {e.key: e.reason for e in ds.exclusions.items} == {"utt002": "no-utt2accent"}
+    with pytest.raises(DatasetError, match="utt2lang: no such file; the task's targets are the labels"):
+        FeatsDataset(path, targets="utt2lang", to_ids=lambda label: [0])
+
+
+def test_persistent_workers_crop_as_the_epoch_tag_says(tmp_path, toy):
+    path = toy.write_corpus(tmp_path / "d", lengths=[200])
+    ds = FeatsDataset(path, max_length=20, seed=7)
+    ds.set_epoch(3)
+    third = ds[0].inputs
+    ds.set_epoch(0)  # a worker's copy that never saw set_epoch(3)
+    assert torch.equal(ds[(3, 0)].inputs, third)
 
 
 def test_every_utterance_excluded_is_a_clear_error(corpus):

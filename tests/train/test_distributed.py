@@ -142,3 +142,15 @@ def test_two_gloo_processes_match_one_process_with_their_combined_batches(tmp_pa
         torch.testing.assert_close(ddp["model"][name], value, rtol=0, atol=1e-5)
         moved += float((value - toy.make_task(dropout=0.0).model.state_dict()[name]).abs().max())
     assert moved > 0.01
+
+
+def test_the_process_group_gets_a_timeout_instead_of_waiting_forever(monkeypatch):
+    seen = {}
+    monkeypatch.setattr(distributed.dist, "is_initialized", lambda: False)
+    monkeypatch.setattr(distributed.dist, "init_process_group", lambda **kw: seen.update(kw))
+    monkeypatch.setattr(distributed.atexit, "register", lambda fn: None)
+    for name, value in {"RANK": "1", "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1",
+                        "MASTER_PORT": "29500"}.items():
+        monkeypatch.setenv(name, value)
+    distributed.init("cpu", timeout_minutes=7)
+    assert seen["backend"] == "gloo" and seen["timeout"].total_seconds() == 7 * 60

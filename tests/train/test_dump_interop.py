@@ -29,7 +29,7 @@ def test_stage2_dumps_are_read_with_lengths_and_targets(yesno_dir, tmp_path, kin
     cfg = DumpConfig(type=kind, dtype=dtype, sample_rate=16000)
     out = dump(yesno_dir, tmp_path / kind, cfg, cmd=f"{sys.executable} -m asrkit.launch local")
     vocab = {"NO": 1, "YES": 2}
-    ds = FeatsDataset(out, text_to_ids=lambda text: [vocab[w] for w in text.split()])
+    ds = FeatsDataset(out, to_ids=lambda text: [vocab[w] for w in text.split()])
     assert len(ds) == 4 and ds.unit == ("samples" if kind == "raw" else "frames")
     batch = collate([ds[i] for i in range(len(ds))])
     assert batch.lengths.tolist() == ds.lengths.tolist()

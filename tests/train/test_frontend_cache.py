@@ -68,8 +68,8 @@ def test_cached_latents_equal_the_front_ends_whatever_batch_an_utterance_was_fir
     again = batch_of(["u4", "u2"], [n[0] + 160 if frontend == "waveform" else n[0] + 3, n[1]], frontend)
     z = task.front_end(task.model, again)
     with torch.no_grad():
-        alone = encoder.front_end(again.inputs[1:2, : n[1]], again.lengths[1:2])
-        direct = encoder.front_end(again.inputs, again.lengths)
+        alone = encoder.latents(again.inputs[1:2, : n[1]], again.lengths[1:2])
+        direct = encoder.latents(again.inputs, again.lengths)
     frames = int(encoder.output_lengths(torch.tensor([n[1]]))[0])
     assert z.shape == direct.shape
     torch.testing.assert_close(z[1, :, :frames], alone[0], rtol=1e-5, atol=1e-5)
@@ -97,7 +97,7 @@ def test_a_training_step_from_the_cache_gives_the_loss_and_gradients_of_one_with
         results.append((float(out.loss.detach()), grads))
     (loss0, grads0), (loss1, grads1) = results
     assert loss0 == pytest.approx(loss1, rel=1e-5)
-    assert grads0.keys() == grads1.keys() and not any("feature_extractor" in k for k in grads0)
+    assert grads0.keys() == grads1.keys() and not any("feature_encoder" in k for k in grads0)
     for k in grads0:
         torch.testing.assert_close(grads0[k], grads1[k], rtol=1e-4, atol=1e-5)
 
@@ -107,7 +107,7 @@ def test_a_full_cache_computes_the_rest_and_an_unfrozen_front_end_is_never_cache
     batch = batch_of(["u1", "u2", "u3"], SIZES["waveform"], "waveform")
     z = task.front_end(task.model, batch)
     with torch.no_grad():
-        direct = task.model.encoder.front_end(batch.inputs, batch.lengths)
+        direct = task.model.encoder.latents(batch.inputs, batch.lengths)
     torch.testing.assert_close(z, direct)
     cache = task.front_end_caches["train"]
     assert 0 < len(cache.store) < 3 and cache.bytes <= cache.max_bytes

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from asrkit.config import ConfigError
-from asrkit.train import FeatsDataset, Trainer, TrainingDiverged, collate, format_summary
+from asrkit.train import FeatsDataset, Task, Trainer, TrainingDiverged, collate, format_summary
 from asrkit.train import checkpoint as ckpt
 
 
@@ -132,7 +132,7 @@ def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
         f.write(b"partial")
         raise OSError("No space left on device")
 
-    monkeypatch.setattr(ckpt.torch, "save", broken_save)
+    monkeypatch.setattr(torch, "save", broken_save)
     with pytest.raises(OSError, match="No space"):
         ckpt.save_atomic({"v": torch.zeros(2)}, path)
     assert torch.equal(ckpt.load(path)["v"], torch.ones(2))
@@ -215,7 +215,7 @@ def test_fit_on_a_finished_experiment_resumes_instead_of_starting_over(tmp_path,
         assert torch.equal(value, again.model.state_dict()[name]), name
 
 
-class NanGradient:
+class NanGradient(Task):
     """A finite loss whose gradient is NaN: d sqrt(u)/du is infinite at u = 0."""
 
     def __init__(self, task):
@@ -248,7 +248,7 @@ def test_fp16_overflow_lowers_the_loss_scale_instead_of_counting_bad_steps(tmp_p
     assert not (tmp_path / "exp" / "bad_batches.txt").exists()
 
 
-class NoisyValidation:
+class NoisyValidation(Task):
     """Validation that draws random numbers, as masking and negative sampling do."""
 
     def __init__(self, task):
@@ -256,6 +256,9 @@ class NoisyValidation:
 
     def __getattr__(self, name):
         return getattr(self.task, name)
+
+    def step(self, batch, num_updates):
+        return self.task.step(batch, num_updates)
 
     def valid_step(self, batch, num_updates):
         out = self.task.step(batch, num_updates)

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from asrkit.data.tables import write_table
-from asrkit.train import StepOutput
+from asrkit.train import StepOutput, Task
 
 TRUE_WEIGHTS = np.array([0.5, -1.0, 2.0, 0.25], dtype=np.float32)
 
@@ -79,7 +79,7 @@ class Killed(RuntimeError):
     """Stands in for a job killed in the middle of training."""
 
 
-class ToyTask:
+class ToyTask(Task):
     kind = "toy"
 
     def __init__(self, model: ToyModel, fail_at: int | None = None):

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import torch
 
-from asrkit import decode, lm, score
+from asrkit import decode, inference, lm, score
 from asrkit.decoding import build_decoder
-from asrkit.lm import read_arpa_vocabulary
+from asrkit.ngram import read_arpa_vocabulary
 
 BEAM = {"decoder": {"kind": "beam", "beam_size": 8, "nbest": 3}}
 # lexicon words only (unk_score -inf; the default 0 lets unknown words through)
@@ -114,8 +114,8 @@ def test_beam_search_with_an_lm_trained_by_asrkit_lm_spells_only_its_words(decod
 
 
 def test_long_utterance_is_decoded_chunk_by_chunk(decoded):
-    model, tokenizer = decode.load_for_decoding(decoded["exp"], "model.pt")
-    rec = decode.Recognizer(model, build_decoder(tokenizer), torch.device("cpu"), 16000, 0.5)
+    model, tokenizer = inference.load_for_inference(decoded["exp"], "model.pt")
+    rec = inference.Recognizer(model, build_decoder(tokenizer), torch.device("cpu"), 16000, 0.5)
     seen = []
     forward = model.forward
 
@@ -154,7 +154,7 @@ def test_pretraining_checkpoint_is_refused_with_a_clear_message(stages, stage_ki
                            "--data", stages.dump("test"), "--out", tmp_path / "out")
     assert status == 1
     err = capsys.readouterr().err
-    assert "holds a 'wav2vec2_pretrain' model; decoding needs a fine-tuned CTC model" in err
+    assert "holds a 'wav2vec2_pretrain' model; inference needs a fine-tuned CTC model" in err
     assert "Traceback" not in err and not (tmp_path / "out" / "hyp").exists()
 
 
@@ -176,3 +176,21 @@ def test_scoring_the_decode_writes_reports_and_results_md_with_a_finite_wer(deco
     wer_raw, wer_norm = float(cells[11]), float(cells[12])
     assert math.isfinite(wer_raw) and math.isfinite(wer_norm) and wer_norm >= 0
     assert "model=wav2vec2 2×64 + CTC" in results.read_text()
+
+
+def test_local_decode_jobs_take_the_visible_gpus_in_turn(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert [str(decode.job_device("auto", job)) for job in (1, 2, 3)] == ["cuda:0", "cuda:1", "cuda:0"]
+    assert str(decode.job_device("cuda:1", 1)) == "cuda:1" and str(decode.job_device("cpu", 2)) == "cpu"
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)  # a launcher bound one GPU per job
+    assert str(decode.job_device("auto", 3)) == "cuda"
+
+
+def test_a_pretraining_checkpoint_is_refused_for_inference(tmp_path):
+    from asrkit.models import save
+    from asrkit.models.wav2vec2 import Wav2Vec2ForPreTraining, config_for
+
+    save(tmp_path / "model.pt", Wav2Vec2ForPreTraining(config_for("tiny")), "wav2vec2_pretrain")
+    with pytest.raises(inference.NotACTCModel, match="wav2vec2_pretrain"):
+        inference.load_for_inference(tmp_path)
