@@ -20,8 +20,8 @@ every ``train.valid_interval`` updates keeps the best checkpoint, stops early af
 ``train.patience`` validations without improvement, and the best ``finetune.average_best``
 checkpoints are averaged into ``model.pt``, the model stage 5 decodes with. With
 ``model.rvq.num_levels`` > 0 a residual vector quantizer sits between encoder and head.
-A frozen front end's output is computed once per utterance and reused in later epochs
-(``finetune.front_end_cache_mb``; exact, see :mod:`asrkit.train.frontend_cache`).
+A frozen feature encoder's latents are computed once per utterance and reused in later epochs
+(``finetune.latent_cache_mb``; exact, see :mod:`asrkit.train.latent_cache`).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ from asrkit.text.tokenizer import Tokenizer, build_tokenizer, load_tokenizer
 from asrkit.train import FeatsDataset, StepOutput, Task, TrainConfig, distributed, stage
 from asrkit.train.cli import add_common_train_args
 from asrkit.train.checkpoint import final_weights
-from asrkit.train.frontend_cache import FrontEndCache
+from asrkit.train.latent_cache import LatentCache
 
 log = logging.getLogger("asrkit.finetune")
 
@@ -89,7 +89,7 @@ class FinetuneOptions:
     zero_infinity: bool = True  # CTC: ignore impossible alignments instead of inf loss
     average_best: int = 1  # average the best K validated checkpoints into model.pt
     valid_metric: Literal["wer", "cer", "loss"] = "wer"
-    front_end_cache_mb: float = 2048.0  # frozen front end's latents kept per utterance (0: off)
+    latent_cache_mb: float = 2048.0  # frozen feature encoder's latents kept per utterance (0: off)
 
 
 @dataclass
@@ -192,7 +192,7 @@ def build_model(init: str, cfg: FinetuneConfig, vocab_size: int,
     encoder, w2v_cfg, desc = load_encoder(init, mcfg)
     if w2v_cfg is None:
         # fairseq's feature_grad_mult 0.1 is a pretraining setting: from scratch it would
-        # slow the front end's learning tenfold, so it trains at full rate unless set.
+        # slow the feature encoder's learning tenfold, so it trains at full rate unless set.
         w2v_cfg = config_for(mcfg.size, {"feature_grad_mult": 1.0, **mcfg.wav2vec2}, "model.wav2vec2")
     model = CTCModel(CTCConfig(vocab_size, "wav2vec2", wav2vec2=w2v_cfg, rvq=mcfg.rvq,
                                final_dropout=mcfg.final_dropout))
@@ -225,18 +225,18 @@ class CTCTask(Task):
         self.best_metric = cfg.finetune.valid_metric
         self.normalizer = TextNormalizer.from_spec(cfg.tokenizer.normalizer)
         self.encoder_frozen = False
-        self.front_end_caches: dict[str, FrontEndCache] = {}
+        self.latent_caches: dict[str, LatentCache] = {}
 
-    def front_end(self, model: CTCModel, batch) -> torch.Tensor | None:
-        """The frozen front end's output for ``batch`` through the cache of its data set
+    def latents(self, model: CTCModel, batch) -> torch.Tensor | None:
+        """The frozen feature encoder's latents for ``batch`` through the cache of its data set
         (train when the model is training, valid otherwise), or None: computed in the model."""
-        mb = self.cfg.finetune.front_end_cache_mb
-        if mb <= 0 or not FrontEndCache.applies_to(model.encoder):
+        mb = self.cfg.finetune.latent_cache_mb
+        if mb <= 0 or not LatentCache.applies_to(model.encoder):
             return None
         name = "train" if model.training else "valid"
-        cache = self.front_end_caches.get(name)
+        cache = self.latent_caches.get(name)
         if cache is None:
-            cache = self.front_end_caches[name] = FrontEndCache(mb, name)
+            cache = self.latent_caches[name] = LatentCache(mb, name)
         return cache(model.encoder, batch.utt_ids, batch.inputs, batch.lengths)
 
     def on_update(self, num_updates: int) -> None:
@@ -247,7 +247,7 @@ class CTCTask(Task):
 
     def step(self, batch, num_updates: int) -> StepOutput:
         bare = distributed.unwrap(self.model)
-        z = self.front_end(bare, batch)
+        z = self.latents(bare, batch)
         if self.encoder_frozen:
             with torch.no_grad():
                 hidden, hidden_lengths = bare.encode(batch.inputs, batch.lengths, mask=True, z=z)
@@ -280,12 +280,12 @@ class CTCTask(Task):
         device = next(model.parameters()).device
         for batch in loader:
             batch = batch.to(device)
-            out = model(batch.inputs, batch.lengths, z=self.front_end(model, batch))
+            out = model(batch.inputs, batch.lengths, z=self.latents(model, batch))
             best, _ = greedy_search(out.log_probs.float(), out.lengths, self.tokenizer.blank_id)
             for ids, tgt, n in zip(best, batch.targets.tolist(), batch.target_lengths.tolist()):
                 refs.append(self.tokenizer.decode(tgt[:n]))
                 hyps.append(self.tokenizer.decode(ids))
-        for cache in self.front_end_caches.values():
+        for cache in self.latent_caches.values():
             log.info(cache.summary())
         if not refs:  # an empty shard (more ranks than validation batches)
             return {"word_errors": 0, "words": 0, "char_errors": 0, "chars": 0}

@@ -8,7 +8,7 @@ masking, LayerDrop and loss for both: CTC summed over the batch with ``zero_infi
 step is the stage's own code path, :class:`asrkit.finetune.CTCTask` ``.step``, measured
 twice: ``asrkit`` computes the frozen front end every step (equal work: an utterance's first
 visit), ``asrkit-cached`` takes its latents from the stage's front-end cache
-(:mod:`asrkit.train.frontend_cache`), as every later epoch of a fine-tuning run does.
+(:mod:`asrkit.train.latent_cache`), as every later epoch of a fine-tuning run does.
 
 The batch is random audio of bucketed lengths (the longest item sets the padding, the others
 are up to 15% shorter: the padding paths of both models run) and random character targets
@@ -105,7 +105,7 @@ def build(impl: str, size: str, opts: argparse.Namespace):
         tokens = [BLANK, UNK, WORD_DELIMITER, *LETTERS]
         cfg = FinetuneConfig()
         cache_mb = 1024.0 if impl == "asrkit-cached" else 0.0
-        cfg.finetune = dataclasses.replace(cfg.finetune, front_end_cache_mb=cache_mb)
+        cfg.finetune = dataclasses.replace(cfg.finetune, latent_cache_mb=cache_mb)
         task = CTCTask(model, cfg, CharTokenizer(tokens))
 
         def forward():

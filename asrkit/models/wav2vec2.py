@@ -438,7 +438,7 @@ class Wav2Vec2Model(nn.Module):
     def latents(self, inputs: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """The feature encoder's latents z ``[B, C, T]`` (waveform normalization included).
         An utterance's valid frames do not depend on the batch it is in (padding-exact norms),
-        which is what lets :class:`asrkit.train.frontend_cache.FrontEndCache` reuse them."""
+        which is what lets :class:`asrkit.train.latent_cache.LatentCache` reuse them."""
         full = lengths is None or bool((lengths == inputs.shape[1]).all())
         if lengths is None:
             lengths = torch.full((inputs.shape[0],), inputs.shape[1], device=inputs.device)

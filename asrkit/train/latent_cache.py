@@ -1,16 +1,16 @@
-"""Reuse a frozen wav2vec 2.0 front end's output across epochs.
+"""Reuse a frozen wav2vec 2.0 feature encoder's latents across epochs.
 
-fairseq-style fine-tuning freezes the convolutional front end (``feature_grad_mult 0``), so
+fairseq-style fine-tuning freezes the convolutional feature encoder (``feature_grad_mult 0``), so
 each epoch recomputes the same latents ``z`` for every utterance: ~20% of a ``tiny`` CPU
 step, ~13% of a ``base`` one. Fine-tuning sets are small and seen for many epochs, so
-:class:`FrontEndCache` keeps each utterance's ``z`` (its valid frames, on the CPU) the
+:class:`LatentCache` keeps each utterance's ``z`` (its valid frames, on the CPU) the
 first time it is computed and assembles later batches from it.
 
-This is exact, not an approximation: asrkit's front ends are padding-exact (the
-waveform front end's GroupNorm takes its statistics over the valid samples only; the fbank
-front end normalizes per utterance and per frame), so an utterance's latents do not depend
+This is exact, not an approximation: asrkit's feature encoders are padding-exact (the
+waveform feature encoder's GroupNorm takes its statistics over the valid samples only; the fbank
+feature encoder normalizes per utterance and per frame), so an utterance's latents do not depend
 on the batch it lands in, and the Transformer zeroes padded frames before using them. The
-front end has no dropout, and fine-tuning inputs are never cropped (utterances with targets
+feature encoder has no dropout, and fine-tuning inputs are never cropped (utterances with targets
 are whole), so the same utterance id always gives the same latents.
 
 The cache holds at most ``max_mb`` megabytes; utterances met once it is full are computed
@@ -28,8 +28,8 @@ from asrkit.models.wav2vec2 import Wav2Vec2Model
 log = logging.getLogger(__name__)
 
 
-class FrontEndCache:
-    """Per-utterance front-end latents ``[C, T_u]`` of a frozen :class:`Wav2Vec2Model`."""
+class LatentCache:
+    """Per-utterance latents ``[C, T_u]`` of a frozen :class:`Wav2Vec2Model`."""
 
     def __init__(self, max_mb: float, name: str = "train") -> None:
         self.max_bytes = int(max_mb * 2**20)
@@ -42,7 +42,7 @@ class FrontEndCache:
 
     @staticmethod
     def applies_to(encoder: torch.nn.Module) -> bool:
-        """True for a wav2vec 2.0 encoder whose front end is frozen."""
+        """True for a wav2vec 2.0 encoder whose feature encoder is frozen."""
         return isinstance(encoder, Wav2Vec2Model) and encoder.feature_grad_mult == 0.0 and not any(
             p.requires_grad for p in encoder.feature_encoder.parameters()
         )
@@ -80,8 +80,8 @@ class FrontEndCache:
         size = latents.numel() * 4  # stored as float32
         if self.bytes + size > self.max_bytes:
             if not self.full_logged:
-                log.info("front-end cache (%s) is full at %.0f MB (%d utterances); the rest is "
-                         "computed each time (raise finetune.front_end_cache_mb to keep more)",
+                log.info("latent cache (%s) is full at %.0f MB (%d utterances); the rest is "
+                         "computed each time (raise finetune.latent_cache_mb to keep more)",
                          self.name, self.bytes / 2**20, len(self.store))
                 self.full_logged = True
             return
@@ -93,5 +93,5 @@ class FrontEndCache:
     def summary(self) -> str:
         total = self.hits + self.misses
         rate = 100.0 * self.hits / total if total else 0.0
-        return (f"front-end cache ({self.name}): {len(self.store)} utterances, "
+        return (f"latent cache ({self.name}): {len(self.store)} utterances, "
                 f"{self.bytes / 2**20:.1f} MB, {rate:.0f}% of lookups served")

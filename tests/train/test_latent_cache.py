@@ -12,7 +12,7 @@ from asrkit.models.ctc import CTCConfig, CTCModel
 from asrkit.models.wav2vec2 import Wav2Vec2Config
 from asrkit.text.tokenizer import BLANK, UNK, WORD_DELIMITER, CharTokenizer
 from asrkit.train.datasets import TARGET_PAD, Batch
-from asrkit.train.frontend_cache import FrontEndCache
+from asrkit.train.latent_cache import LatentCache
 
 LETTERS = list("abcdefgh")
 
@@ -49,7 +49,7 @@ def task_for(frontend: str, cache_mb: float) -> CTCTask:
     model = CTCModel(CTCConfig(3 + len(LETTERS), "wav2vec2", wav2vec2=micro(frontend)))
     model.encoder.freeze_feature_encoder()
     cfg = FinetuneConfig()
-    cfg.finetune = dataclasses.replace(cfg.finetune, front_end_cache_mb=cache_mb)
+    cfg.finetune = dataclasses.replace(cfg.finetune, latent_cache_mb=cache_mb)
     return CTCTask(model, cfg, CharTokenizer([BLANK, UNK, WORD_DELIMITER, *LETTERS]))
 
 
@@ -57,16 +57,16 @@ SIZES = {"waveform": [3200, 2400, 2900], "fbank": [60, 41, 52]}
 
 
 @pytest.mark.parametrize("frontend", ["waveform", "fbank"])
-def test_cached_latents_equal_the_front_ends_whatever_batch_an_utterance_was_first_seen_in(frontend):
+def test_cached_latents_equal_the_feature_encoders_whatever_batch_an_utterance_was_first_seen_in(frontend):
     task = task_for(frontend, cache_mb=64)
     encoder = task.model.encoder
     n = SIZES[frontend]
     first = batch_of(["u1", "u2", "u3"], n, frontend)
-    task.front_end(task.model, first)  # fills the cache from a padded batch of three
-    assert sorted(task.front_end_caches["train"].store) == ["u1", "u2", "u3"]
+    task.latents(task.model, first)  # fills the cache from a padded batch of three
+    assert sorted(task.latent_caches["train"].store) == ["u1", "u2", "u3"]
     # u2 now with another neighbour, padded differently, served from the cache
     again = batch_of(["u4", "u2"], [n[0] + 160 if frontend == "waveform" else n[0] + 3, n[1]], frontend)
-    z = task.front_end(task.model, again)
+    z = task.latents(task.model, again)
     with torch.no_grad():
         alone = encoder.latents(again.inputs[1:2, : n[1]], again.lengths[1:2])
         direct = encoder.latents(again.inputs, again.lengths)
@@ -75,9 +75,9 @@ def test_cached_latents_equal_the_front_ends_whatever_batch_an_utterance_was_fir
     torch.testing.assert_close(z[1, :, :frames], alone[0], rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(z[0], direct[0], rtol=1e-5, atol=1e-5)
     assert z[1, :, frames:].abs().sum() == 0  # padding is zero
-    cache = task.front_end_caches["train"]
+    cache = task.latent_caches["train"]
     assert (cache.hits, cache.misses) == (1, 4)
-    assert "front-end cache (train): 4 utterances" in cache.summary()
+    assert "latent cache (train): 4 utterances" in cache.summary()
 
 
 @pytest.mark.parametrize("frontend", ["waveform", "fbank"])
@@ -88,7 +88,7 @@ def test_a_training_step_from_the_cache_gives_the_loss_and_gradients_of_one_with
         task = task_for(frontend, cache_mb=mb)
         task.model.train()
         if mb:
-            task.front_end(task.model, batch_of(["u3", "u1", "u2"], [SIZES[frontend][i] for i in (2, 0, 1)],
+            task.latents(task.model, batch_of(["u3", "u1", "u2"], [SIZES[frontend][i] for i in (2, 0, 1)],
                                                 frontend))  # warm, in another order
         torch.manual_seed(123)  # same masks and dropout
         out = task.step(batch, num_updates=10)
@@ -102,27 +102,27 @@ def test_a_training_step_from_the_cache_gives_the_loss_and_gradients_of_one_with
         torch.testing.assert_close(grads0[k], grads1[k], rtol=1e-4, atol=1e-5)
 
 
-def test_a_full_cache_computes_the_rest_and_an_unfrozen_front_end_is_never_cached():
+def test_a_full_cache_computes_the_rest_and_an_unfrozen_feature_encoder_is_never_cached():
     task = task_for("waveform", cache_mb=0.03)  # ~31 kB: room for one utterance's latents (~20 kB)
     batch = batch_of(["u1", "u2", "u3"], SIZES["waveform"], "waveform")
-    z = task.front_end(task.model, batch)
+    z = task.latents(task.model, batch)
     with torch.no_grad():
         direct = task.model.encoder.latents(batch.inputs, batch.lengths)
     torch.testing.assert_close(z, direct)
-    cache = task.front_end_caches["train"]
+    cache = task.latent_caches["train"]
     assert 0 < len(cache.store) < 3 and cache.bytes <= cache.max_bytes
 
     unfrozen = CTCModel(CTCConfig(3 + len(LETTERS), "wav2vec2", wav2vec2=micro("waveform")))
-    assert not FrontEndCache.applies_to(unfrozen.encoder)
+    assert not LatentCache.applies_to(unfrozen.encoder)
     task.model = unfrozen
-    assert task.front_end(unfrozen, batch) is None
+    assert task.latents(unfrozen, batch) is None
 
 
 def test_validation_uses_its_own_cache():
     task = task_for("waveform", cache_mb=64)
     batch = batch_of(["u1", "u2"], SIZES["waveform"][:2], "waveform")
     task.model.eval()
-    task.front_end(task.model, batch)
+    task.latents(task.model, batch)
     task.model.train()
-    assert "u1" not in task.front_end_caches.get("train", FrontEndCache(1)).store
-    assert sorted(task.front_end_caches["valid"].store) == ["u1", "u2"]
+    assert "u1" not in task.latent_caches.get("train", LatentCache(1)).store
+    assert sorted(task.latent_caches["valid"].store) == ["u1", "u2"]
