@@ -419,14 +419,19 @@ class Wav2Vec2Model(nn.Module):
         """Frames the feature encoder makes of ``lengths`` input samples (or fbank frames)."""
         return conv_output_lengths(lengths, self.cfg.feature_encoder_layers)
 
-    def _check_lengths(self, inputs: torch.Tensor, lengths: torch.Tensor) -> None:
+    def _check_lengths(self, inputs: torch.Tensor, lengths: torch.Tensor | None) -> bool:
+        """Check ``lengths`` against the padded ``inputs``; True when no input is padded.
+
+        One host read for the three facts (shortest, longest, all full), not one each.
+        """
+        if lengths is None:
+            return True
         if lengths.shape[0] != inputs.shape[0]:
             raise ValueError(f"{lengths.shape[0]} lengths for a batch of {inputs.shape[0]}")
-        if int(lengths.max()) > inputs.shape[1]:
-            raise ValueError(
-                f"a length of {int(lengths.max())} exceeds the padded input size {inputs.shape[1]}"
-            )
-        short = int(lengths.min())
+        short, long, full = torch.stack(
+            [lengths.min(), lengths.max(), (lengths == inputs.shape[1]).all().long()]).tolist()
+        if long > inputs.shape[1]:
+            raise ValueError(f"a length of {long} exceeds the padded input size {inputs.shape[1]}")
         if short < self.receptive_field:
             unit = "samples" if self.cfg.frontend == "waveform" else "frames"
             raise ValueError(
@@ -434,15 +439,17 @@ class Wav2Vec2Model(nn.Module):
                 f"({self.receptive_field} {unit}) and yields no frame; drop such utterances "
                 "before training (e.g. a minimum-duration filter on the data dir)"
             )
+        return bool(full)
 
     def latents(self, inputs: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """The feature encoder's latents z ``[B, C, T]`` (waveform normalization included).
         An utterance's valid frames do not depend on the batch it is in (padding-exact norms),
         which is what lets :class:`asrkit.train.latent_cache.LatentCache` reuse them."""
-        full = lengths is None or bool((lengths == inputs.shape[1]).all())
+        return self._latents(inputs, lengths, self._check_lengths(inputs, lengths))
+
+    def _latents(self, inputs: torch.Tensor, lengths: torch.Tensor | None, full: bool) -> torch.Tensor:
         if lengths is None:
             lengths = torch.full((inputs.shape[0],), inputs.shape[1], device=inputs.device)
-        self._check_lengths(inputs, lengths)
         if self.cfg.frontend == "waveform" and self.cfg.normalize_waveform:
             inputs = ops.utterance_mvn(inputs[..., None], lengths)[..., 0]
         with torch.set_grad_enabled(torch.is_grad_enabled() and self.feature_grad_mult > 0):
@@ -453,11 +460,11 @@ class Wav2Vec2Model(nn.Module):
     ) -> Features:
         """Feature encoder, LayerNorm and projection (no masking); ``z`` = :meth:`latents`
         when already computed (a frozen feature encoder's cached latents)."""
-        full = lengths is None or bool((lengths == inputs.shape[1]).all())
+        full = self._check_lengths(inputs, lengths)
         if lengths is None:
             lengths = torch.full((inputs.shape[0],), inputs.shape[1], device=inputs.device)
         if z is None:
-            z = self.latents(inputs, None if full else lengths)
+            z = self._latents(inputs, lengths, full)
         if self.feature_grad_mult not in (0.0, 1.0) and z.requires_grad:
             z = ops.GradMultiply.apply(z, self.feature_grad_mult)
         z = z.transpose(1, 2)  # [B, T, C]
@@ -519,7 +526,7 @@ class Wav2Vec2Model(nn.Module):
 class PreTrainingOutput:
     loss: torch.Tensor  # Σ over masked frames of L_m, plus N·(α·L_d + λ_s·ICSL + β·pen)
     sample_size: int  # N, the number of masked frames
-    logs: dict[str, float]  # per-frame means and diagnostics, see Wav2Vec2ForPreTraining
+    logs: dict[str, float | torch.Tensor]  # per-frame means and diagnostics (0-dim tensors)
     logits: torch.Tensor  # [N, 1 + K] contrastive logits, positive first
     time_mask: torch.Tensor  # [B, T]
 
@@ -595,7 +602,7 @@ class Wav2Vec2ForPreTraining(nn.Module):
             loss_cfg.logit_temp,
         )
 
-        sample_size = int(counts.sum())
+        sample_size = predictions.shape[0]  # the masked frames, known since the mask selected them
         contrastive = objectives.contrastive_loss(logits)
         diversity = objectives.diversity_loss(
             quantized.prob_perplexity, self.quantizer.num_groups, self.quantizer.num_vars
@@ -606,14 +613,16 @@ class Wav2Vec2ForPreTraining(nn.Module):
         if loss_cfg.icsl_weight:
             extra = extra + loss_cfg.icsl_weight * icsl
         loss = contrastive + sample_size * extra
+        # 0-dim tensors, not floats: reading each one would stall a GPU (the trainer reads
+        # them all at once per update)
         logs = {
-            "contrastive": float(contrastive.detach()) / max(sample_size, 1),
-            "diversity": float(diversity.detach()),
-            "icsl": float(icsl.detach()),
-            "feature_pen": float(pen.detach()),
-            "code_perplexity": float(quantized.code_perplexity),
-            "prob_perplexity": float(quantized.prob_perplexity.detach()),
-            "accuracy": float(objectives.contrastive_accuracy(logits.detach())),
+            "contrastive": contrastive.detach() / max(sample_size, 1),
+            "diversity": diversity.detach(),
+            "icsl": icsl.detach(),
+            "feature_pen": pen.detach(),
+            "code_perplexity": quantized.code_perplexity.detach(),
+            "prob_perplexity": quantized.prob_perplexity.detach(),
+            "accuracy": objectives.contrastive_accuracy(logits.detach()),
             "temperature": float(self.quantizer.temperature),
             "num_masked": float(sample_size),
         }

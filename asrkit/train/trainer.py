@@ -243,7 +243,7 @@ class Trainer:
         sample_size = torch.zeros((), dtype=torch.float64, device=self.device)
         audio = 0.0
         for i, batch in enumerate(micro_batches):
-            audio += int(batch.lengths.sum()) * self.train_set.seconds_per_unit  # CPU tensor
+            audio += float(batch.lengths.numpy().sum()) * self.train_set.seconds_per_unit  # on the CPU
             batch = batch.to(self.device, non_blocking=True)
             last = i == len(micro_batches) - 1
             with model.no_sync() if ddp and not last else contextlib.nullcontext():

@@ -286,3 +286,34 @@ def test_max_epochs_stops_at_the_end_of_an_epoch(tmp_path, toy, corpus, config):
     assert summary["stopped"] == "max_epochs=2" and summary["epochs"] == 2.0
     assert summary["updates"] == per_epoch  # two epochs of batches, two batches per update
     assert ckpt.load(tmp_path / "exp" / ckpt.LAST)["num_updates"] == summary["updates"]
+
+
+class OutOfMemoryAt(Task):
+    """Runs out of memory at its ``at``-th step, as a GPU would on a long batch."""
+
+    def __init__(self, task, at):
+        self.task, self.at, self.calls, self.oom_batch = task, at, 0, None
+
+    def __getattr__(self, name):
+        return getattr(self.task, name)
+
+    def step(self, batch, num_updates):
+        self.calls += 1
+        if self.calls == self.at or self.at == "always":
+            self.oom_batch = batch.utt_ids
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+        return self.task.step(batch, num_updates)
+
+
+def test_a_batch_that_runs_out_of_memory_is_skipped_and_named(tmp_path, toy, corpus, config):
+    task, summary = fit(toy, tmp_path / "exp", corpus, config(max_updates=6),
+                        task=OutOfMemoryAt(toy.make_task(), 2))
+    assert summary["updates"] == 6 and summary["bad_steps"] == 1
+    update, reason, utts = (tmp_path / "exp" / "bad_batches.txt").read_text().rstrip("\n").split("\t")
+    assert update == "2" and reason.startswith("out of memory, inputs (") and utts.split() == task.oom_batch
+
+
+def test_out_of_memory_in_every_batch_stops_the_stage(tmp_path, toy, corpus, config):
+    with pytest.raises(TrainingDiverged, match="3 updates in a row were skipped"):
+        fit(toy, tmp_path / "exp", corpus, config(max_bad_steps=3),
+            task=OutOfMemoryAt(toy.make_task(), "always"))
