@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 
 import yaml
 
+from asrkit.fileio import atomic_open
+
 T = TypeVar("T")
 
 
@@ -188,7 +190,5 @@ def load(cls: type[T], path: str | Path | None = None, overrides: list[str] | No
 
 def save(cfg: Any, path: str | Path) -> None:
     """Write a config as YAML (the exact config a stage ran with)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
+    with atomic_open(path, "w", encoding="utf-8") as f:  # a reader never sees half of it
         yaml.safe_dump(to_dict(cfg), f, sort_keys=False, allow_unicode=True)
