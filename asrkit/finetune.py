@@ -44,6 +44,7 @@ from asrkit import wer
 from asrkit.cli import run_cli
 from asrkit.data import DataDir
 from asrkit.decoding import greedy_search
+from asrkit.checkpoint import load_weights
 from asrkit.models import CheckpointError
 from asrkit.models import load as load_checkpoint
 from asrkit.models import save as save_checkpoint
@@ -103,8 +104,21 @@ class FinetuneConfig:
 # ------------------------------------------------------------------------------- the encoder
 
 
+#: What fine-tuning starts from, whatever the encoder was pretrained with: fairseq's
+#: fine-tuning defaults (``Wav2Vec2AsrConfig``: no dropout of any kind, no layerdrop, no
+#: masking unless ``apply_mask``; masks of 10 frames/channels when a config turns them on).
+#: A config's ``model.wav2vec2`` sets what it wants on top (base_10h: masking 0.65/0.5,
+#: layerdrop 0.05, activation dropout 0.1).
+FINETUNING_DEFAULTS: dict[str, Any] = {
+    "dropout": 0.0, "attention_dropout": 0.0, "activation_dropout": 0.0, "dropout_input": 0.0,
+    "layerdrop": 0.0, "mask_time_prob": 0.0, "mask_time_length": 10, "mask_channel_prob": 0.0,
+    "mask_channel_length": 10,
+}
+
+
 def _with_overrides(cfg: Wav2Vec2Config, overrides: dict[str, Any]) -> Wav2Vec2Config:
-    data = {**configlib.to_dict(cfg), **overrides}
+    """``cfg`` (pretrained) with fine-tuning's defaults, then the config's own settings."""
+    data = {**configlib.to_dict(cfg), **FINETUNING_DEFAULTS, **overrides}
     return configlib.from_dict(Wav2Vec2Config, data, "model.wav2vec2")
 
 
@@ -138,18 +152,9 @@ def load_encoder(init: str, mcfg: ModelConfig) -> tuple[Wav2Vec2Model | None, Wa
     # architecture fields that differ make the weights not fit, which load_state_dict names.
     cfg = _with_overrides(encoder.cfg, mcfg.wav2vec2)
     fresh = Wav2Vec2Model(cfg)
-    theirs, ours = encoder.state_dict(), fresh.state_dict()
-    missing = [k for k in ours if k not in theirs]
-    unexpected = [k for k in theirs if k not in ours]
-    mismatched = [f"{k} {tuple(theirs[k].shape)} vs {tuple(v.shape)}" for k, v in ours.items()
-                  if k in theirs and theirs[k].shape != v.shape]
-    if missing or unexpected or mismatched:
-        raise CheckpointError(
-            f"--init {init}: model.wav2vec2 overrides change the architecture; weights do not fit: "
-            f"missing {missing[:8]}, unexpected {unexpected[:8]}, shape (checkpoint vs config) "
-            f"{mismatched[:8]}; remove the architecture fields from model.wav2vec2"
-        )
-    fresh.load_state_dict(theirs)
+    load_weights(fresh, encoder.state_dict(), f"--init {init}",
+                 hint="model.wav2vec2 overrides change the architecture: remove the architecture "
+                      "fields from model.wav2vec2")
     return fresh, cfg, desc
 
 
@@ -193,7 +198,8 @@ def build_model(init: str, cfg: FinetuneConfig, vocab_size: int,
     if w2v_cfg is None:
         # fairseq's feature_grad_mult 0.1 is a pretraining setting: from scratch it would
         # slow the feature encoder's learning tenfold, so it trains at full rate unless set.
-        w2v_cfg = config_for(mcfg.size, {"feature_grad_mult": 1.0, **mcfg.wav2vec2}, "model.wav2vec2")
+        w2v_cfg = config_for(mcfg.size, {**FINETUNING_DEFAULTS, "feature_grad_mult": 1.0,
+                                         **mcfg.wav2vec2}, "model.wav2vec2")
     model = CTCModel(CTCConfig(vocab_size, "wav2vec2", wav2vec2=w2v_cfg, rvq=mcfg.rvq,
                                final_dropout=mcfg.final_dropout))
     if encoder is not None:
@@ -248,12 +254,13 @@ class CTCTask(Task):
     def step(self, batch, num_updates: int) -> StepOutput:
         bare = distributed.unwrap(self.model)
         z = self.latents(bare, batch)
+        mask = bare.training  # time and channel masks are for training, never for validation
         if self.encoder_frozen:
             with torch.no_grad():
-                hidden, hidden_lengths = bare.encode(batch.inputs, batch.lengths, mask=True, z=z)
+                hidden, hidden_lengths = bare.encode(batch.inputs, batch.lengths, mask=mask, z=z)
             out = self.model(batch.inputs, batch.lengths, hidden=hidden, hidden_lengths=hidden_lengths)
         else:
-            out = self.model(batch.inputs, batch.lengths, mask=True, z=z)
+            out = self.model(batch.inputs, batch.lengths, mask=mask, z=z)
         targets, target_lengths = batch.targets, batch.target_lengths
         ctc = F.ctc_loss(out.log_probs.transpose(0, 1), targets, out.lengths, target_lengths,
                          blank=self.tokenizer.blank_id, reduction="sum",

@@ -3,6 +3,7 @@ the study says they do."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 import yaml
 
 from asrkit import config as configlib
+from asrkit import finetune
 from asrkit.decode import DecodeStageConfig
 from asrkit.finetune import FinetuneConfig
 from asrkit.models.conformer import ConformerConfig
@@ -28,8 +30,9 @@ def _id(path: Path) -> str:
 
 
 def _wav2vec2(base: Wav2Vec2Config, overrides: dict) -> Wav2Vec2Config:
-    """What stage 4 builds: the size's (or the init checkpoint's) config plus the overrides."""
-    return configlib.from_dict(Wav2Vec2Config, {**configlib.to_dict(base), **overrides}, "model.wav2vec2")
+    """What stage 4 builds: the size's (or the init checkpoint's) config, fine-tuning's
+    defaults, then the config's overrides."""
+    return finetune._with_overrides(base, overrides)
 
 
 def check_pretrain(path: Path) -> None:
@@ -132,3 +135,27 @@ def test_rvq_levels_can_be_set_from_the_command_line():
     assert cfg.model.rvq.num_levels == 16
     cfg = configlib.load(FinetuneConfig, LIBRI / "finetune_small.yaml", ["model.rvq.num_levels=1"])
     assert cfg.model.rvq.num_levels == 1 and cfg.model.rvq.codebook_size == 256
+
+
+# fairseq's examples/wav2vec/config/finetuning/base_10h.yaml over Wav2Vec2AsrConfig's defaults
+# (fairseq/models/wav2vec/wav2vec2_asr.py): what a config that says it follows base_10h must give.
+BASE_10H = {
+    "mask_time_prob": 0.65, "mask_time_length": 10, "mask_channel_prob": 0.5,
+    "mask_channel_length": 64, "layerdrop": 0.05, "activation_dropout": 0.1, "dropout": 0.0,
+    "attention_dropout": 0.0, "dropout_input": 0.0,
+}
+
+
+@pytest.mark.parametrize("recipe", ["librispeech"])
+def test_a_config_that_follows_fairseq_base_10h_matches_it(recipe):
+    path = EGS / recipe / "conf" / "finetune_base.yaml"
+    assert "base_10h" in path.read_text()
+    cfg = configlib.load(FinetuneConfig, path)
+    pretrained = dataclasses.replace(SIZES["base"](), dropout=0.1, attention_dropout=0.1,
+                                     dropout_input=0.1, layerdrop=0.05)  # as pretrain_base.yaml
+    effective = configlib.to_dict(_wav2vec2(pretrained, cfg.model.wav2vec2))
+    assert {k: effective[k] for k in BASE_10H} == BASE_10H
+    assert cfg.finetune.freeze_feature_encoder and cfg.finetune.freeze_encoder_updates == 10000
+    assert cfg.train.max_updates == 20000 and cfg.train.optim.lr == 5e-5
+    assert (cfg.train.schedule.name, list(cfg.train.schedule.phase_ratio),
+            cfg.train.schedule.final_lr_scale) == ("tri_stage", [0.1, 0.4, 0.5], 0.05)
