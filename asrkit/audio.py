@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import subprocess
 import sys
 from typing import NamedTuple
@@ -28,7 +29,7 @@ class AudioError(RuntimeError):
     """A wav.scp entry that cannot give audio.
 
     ``reason`` is a short fixed word for reports ("missing-file", "unreadable", "empty",
-    "pipe-failed", "bad-segment", "segment-outside-recording", "non-finite");
+    "truncated", "pipe-failed", "bad-segment", "segment-outside-recording", "non-finite");
     ``detail`` says what exactly happened.
     """
 
@@ -85,6 +86,39 @@ def _open(spec: str) -> sf.SoundFile:
         raise AudioError("unreadable", spec, str(e)) from None
 
 
+# Data-chunk sizes that mean "length unknown": streaming writers put them in the header
+# before they know the length (0 and 0xFFFFFFFF by many, 0x7FFFF000 by SoX, 0xFFFFFFFF by RF64).
+_WAV_UNKNOWN_SIZES = (0, 0x7FFFF000, 0xFFFFFFFF)
+
+
+def wav_header_frames(path: str) -> int | None:
+    """The frames a RIFF/WAVE file's ``data`` chunk header promises, or None when it does
+    not say (a streamed length, or no ``fmt ``/``data`` chunk found)."""
+    with open(path, "rb") as f:
+        riff = f.read(12)
+        if len(riff) < 12 or riff[:4] not in (b"RIFF", b"RIFX") or riff[8:] != b"WAVE":
+            return None
+        endian = "<" if riff[:4] == b"RIFF" else ">"
+        block_align = None
+        while True:
+            head = f.read(8)
+            if len(head) < 8:
+                return None
+            size = struct.unpack(endian + "I", head[4:])[0]
+            if head[:4] == b"fmt ":
+                fmt = f.read(size)
+                if len(fmt) < 14:
+                    return None
+                block_align = struct.unpack(endian + "H", fmt[12:14])[0]
+                f.seek(size & 1, os.SEEK_CUR)
+            elif head[:4] == b"data":
+                if not block_align or size in _WAV_UNKNOWN_SIZES:
+                    return None
+                return size // block_align
+            else:
+                f.seek(size + (size & 1), os.SEEK_CUR)
+
+
 class Recording:
     """One open wav.scp entry (a pipe runs once; its output stays in memory)."""
 
@@ -94,6 +128,22 @@ class Recording:
         if self._file.frames <= 0:
             self._file.close()
             raise AudioError("empty", spec, "no audio frames")
+        self._check_complete()
+
+    def _check_complete(self) -> None:
+        """A WAV file whose data chunk is cut short: libsndfile quietly gives the samples
+        that are there, so the utterance would pass as a shorter one. Only files are
+        checked, and only WAV, whose header states the exact count: a pipe's header is
+        written before its length is known (SoX estimates it), MP3 and Ogg frame counts are
+        estimates, and a cut FLAC fails to decode ("unreadable")."""
+        if is_pipe(self.spec) or self._file.format not in ("WAV", "WAVEX"):
+            return
+        promised = wav_header_frames(self.spec.strip())
+        held = self._file.frames
+        if promised is not None and promised > held:
+            self._file.close()
+            raise AudioError("truncated", self.spec,
+                             f"the header promises {promised} samples per channel, the file holds {held}")
 
     @property
     def info(self) -> AudioInfo:
