@@ -72,6 +72,8 @@ def cmd_subset(a: argparse.Namespace) -> int:
         out = ops.subset_shortest(dd, a.shortest)
     elif a.speakers:
         out = ops.subset_speakers(dd, a.speakers, a.seed)
+    elif a.minutes:
+        out = ops.subset_by_duration(dd, a.minutes, None if a.group_by == "none" else a.group_by, a.seed)
     else:
         out = ops.subset_random(dd, a.random, a.seed)
     if not len(out):
@@ -199,7 +201,13 @@ def build_parser() -> argparse.ArgumentParser:
         how.add_argument(f"--{name}", type=int, metavar="N", help=what)
     how.add_argument("--utt-list", metavar="FILE", help="the utterances listed in FILE")
     how.add_argument("--spk-list", metavar="FILE", help="the speakers listed in FILE")
-    s.add_argument("--seed", type=int, default=0, help="random seed for --random and --speakers")
+    how.add_argument("--minutes", type=float, metavar="M",
+                     help="M minutes of speech (per --group-by value), speakers taking turns in a "
+                          "seeded order; for one seed a smaller M gives a subset of a larger one")
+    s.add_argument("--group-by", default="none", metavar="TABLE",
+                   help="with --minutes: take M minutes of each value of this utt2* table, e.g. "
+                        "utt2lang (default: none, M minutes in all)")
+    s.add_argument("--seed", type=int, default=0, help="random seed for --random, --speakers and --minutes")
     s.set_defaults(func=cmd_subset)
 
     s = sub.add_parser("combine", parents=[writes], help="merge data dirs (combine_data.sh)")

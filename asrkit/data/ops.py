@@ -260,6 +260,69 @@ def subset_shortest(dd: DataDir, n: int) -> DataDir:
     return dd.subset(sorted(dd.utts, key=lambda u: (durations[u], u))[:n])
 
 
+def duration_order(dd: DataDir, utts: Iterable[str], seed: int = 0, salt: str = "") -> list[str]:
+    """``utts`` in a seeded, speaker-balanced order: speakers in a shuffled order take turns,
+    each giving its next utterance (its own utterances shuffled too), until all are used.
+
+    The order depends only on ``seed``, ``salt`` and the utterances with their speakers, so
+    every prefix of it is a subset of every longer prefix.
+    """
+    rng = random.Random(f"asrkit-duration-order:{seed}:{salt}")
+    by_speaker: dict[str, list[str]] = {}
+    for utt in c_sorted(utts):
+        by_speaker.setdefault(dd.utt2spk[utt], []).append(utt)
+    speakers = c_sorted(by_speaker)
+    rng.shuffle(speakers)
+    queues = []
+    for spk in speakers:
+        mine = by_speaker[spk]
+        rng.shuffle(mine)
+        queues.append(mine)
+    order = []
+    for turn in range(max(map(len, queues), default=0)):
+        order += [q[turn] for q in queues if turn < len(q)]
+    return order
+
+
+def subset_by_duration(dd: DataDir, minutes: float, group_by: str | None = None,
+                       seed: int = 0) -> DataDir:
+    """``minutes`` of speech from each group of ``group_by`` (a per-utterance table such as
+    ``utt2lang``; None: the whole dir), the shortest prefix of :func:`duration_order` that
+    reaches it, so a group ends at most one utterance past ``minutes``.
+
+    Made for label-scarce training sets: for one ``seed``, a smaller amount is a subset
+    of a larger one, and every speaker gets a turn before any speaker gets a second.
+    Durations come from ``utt2dur`` or ``segments``, else the audio. A group holding less
+    than ``minutes`` is an error naming it and what it holds.
+    """
+    if not minutes > 0:
+        raise DataDirError(f"minutes must be positive, got {minutes:g}")
+    where = dd.path or "the data dir"
+    if group_by is None:
+        groups = {"": dd.utts}
+    elif group_by not in dd.utt_tables:
+        raise DataDirError(f"{where} has no {group_by} to group by; give another table or none")
+    else:
+        groups = {}
+        for utt in dd.utts:
+            groups.setdefault(dd.utt_tables[group_by][utt], []).append(utt)
+    durations = ensure_durations(dd)
+    chosen, short = [], []
+    for group in c_sorted(groups):
+        total = 0.0
+        for utt in duration_order(dd, groups[group], seed, group):
+            if total >= 60 * minutes:
+                break
+            chosen.append(utt)
+            total += durations[utt]
+        if total < 60 * minutes:
+            short.append(f"{group or 'the dir'} holds {total / 60:.2f} min in {len(groups[group])} utterances")
+    if short:
+        per = f" of each {group_by.removeprefix('utt2')}" if group_by else ""
+        raise DataDirError(f"cannot take {minutes:g} min{per} from {where}: " + "; ".join(short))
+    return dd.subset(chosen)
+
+
 def subset_utt_list(dd: DataDir, utts: Iterable[str], source: str = "the list") -> DataDir:
     """The listed utterances (``--utt-list``); ids not in the dir are logged and skipped."""
     utts = list(utts)
