@@ -60,7 +60,8 @@ def load(path: str | Path) -> dict[str, Any]:
 
 
 def _listed(keys: Sequence[str], limit: int = 8) -> str:
-    return "[" + ", ".join(keys[:limit]) + (f", ... ({len(keys)} in all)" if len(keys) > limit else "") + "]"
+    more = f", ... ({len(keys)} in all)" if len(keys) > limit else ""
+    return "[" + ", ".join(repr(k) for k in keys[:limit]) + more + "]"
 
 
 def load_weights(model: nn.Module, state: Mapping[str, torch.Tensor], source: str,

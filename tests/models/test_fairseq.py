@@ -132,7 +132,7 @@ def test_missing_key_is_named_in_the_error(tmp_path, source):
     del state["encoder.layers.1.fc2.weight"]
     path = tmp_path / "w2v.pt"
     torch.save({"cfg": {"model": FAIRSEQ_MODEL_CFG, "task": {}}, "model": state}, path)
-    with pytest.raises(CheckpointError, match=r"missing \[wav2vec2\.encoder\.layers\.1\.fc2\.weight\]"):
+    with pytest.raises(CheckpointError, match=r"missing \['wav2vec2\.encoder\.layers\.1\.fc2\.weight'\]"):
         fairseq.load_fairseq(path)
 
 

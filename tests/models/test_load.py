@@ -49,5 +49,5 @@ def test_weights_that_do_not_fit_are_named(tmp_path, micro_config):
     ckpt = torch.load(tmp_path / "ckpt.pt")
     ckpt["model"]["extra.weight"] = ckpt["model"].pop("encoder.layers.1.fc2.weight")
     torch.save(ckpt, tmp_path / "ckpt.pt")
-    with pytest.raises(CheckpointError, match=r"missing \[encoder\.layers\.1\.fc2\.weight\]; unexpected \[extra\.weight\]"):
+    with pytest.raises(CheckpointError, match=r"missing \['encoder\.layers\.1\.fc2\.weight'\]; unexpected \['extra\.weight'\]"):
         asrkit.models.load(tmp_path / "ckpt.pt")
