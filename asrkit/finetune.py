@@ -44,15 +44,14 @@ from asrkit import wer
 from asrkit.cli import run_cli
 from asrkit.data import DataDir
 from asrkit.decoding import greedy_search
-from asrkit.checkpoint import load_weights
-from asrkit.models import CheckpointError
-from asrkit.models import load as load_checkpoint
 from asrkit.models import save as save_checkpoint
 from asrkit.models.conformer import ConformerConfig
 from asrkit.models.ctc import KIND, CTCConfig, CTCModel
+from asrkit.models.pretrained import FINETUNING_DEFAULTS, load_encoder
 from asrkit.models.rvq import RVQConfig
-from asrkit.models.wav2vec2 import Wav2Vec2Config, Wav2Vec2Model, config_for
+from asrkit.models.wav2vec2 import config_for
 from asrkit.layout import MODEL_FILE, MODEL_INFO, TOKENIZER_DIR
+from asrkit.model_input import record_spec
 from asrkit.text.normalize import TextNormalizer
 from asrkit.text.tokenizer import Tokenizer, build_tokenizer, load_tokenizer
 from asrkit.train import FeatsDataset, StepOutput, Task, TrainConfig, distributed, stage
@@ -101,90 +100,6 @@ class FinetuneConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
 
-# ------------------------------------------------------------------------------- the encoder
-
-
-#: What fine-tuning starts from, whatever the encoder was pretrained with: fairseq's
-#: fine-tuning defaults (``Wav2Vec2AsrConfig``: no dropout of any kind, no layerdrop, no
-#: masking unless ``apply_mask``; masks of 10 frames/channels when a config turns them on).
-#: A config's ``model.wav2vec2`` sets what it wants on top (base_10h: masking 0.65/0.5,
-#: layerdrop 0.05, activation dropout 0.1).
-FINETUNING_DEFAULTS: dict[str, Any] = {
-    "dropout": 0.0, "attention_dropout": 0.0, "activation_dropout": 0.0, "dropout_input": 0.0,
-    "layerdrop": 0.0, "mask_time_prob": 0.0, "mask_time_length": 10, "mask_channel_prob": 0.0,
-    "mask_channel_length": 10,
-}
-
-
-def _with_overrides(cfg: Wav2Vec2Config, overrides: dict[str, Any]) -> Wav2Vec2Config:
-    """``cfg`` (pretrained) with fine-tuning's defaults, then the config's own settings."""
-    data = {**configlib.to_dict(cfg), **FINETUNING_DEFAULTS, **overrides}
-    return configlib.from_dict(Wav2Vec2Config, data, "model.wav2vec2")
-
-
-def load_encoder(init: str, mcfg: ModelConfig) -> tuple[Wav2Vec2Model | None, Wav2Vec2Config | None, str]:
-    """The initial encoder for ``--init`` and a description of where it came from.
-
-    Returns ``(None, None, ...)`` for ``none`` (built later from the config).
-    """
-    if init in ("", "none"):
-        return None, None, "random initialisation"
-    path = Path(init)
-    if path.is_dir() and (path / "config.json").is_file():
-        from asrkit.models.hf import load_hf
-
-        imported = load_hf(path)
-        encoder, desc = _encoder_of(imported.model), f"Hugging Face checkpoint {path}"
-    elif path.is_dir():
-        candidates = [path / MODEL_FILE, path / "checkpoint_best.pt", path / "checkpoint_last.pt"]
-        found = next((c for c in candidates if c.is_file()), None)
-        if found is None:
-            raise CheckpointError(
-                f"--init {path}: neither a Hugging Face directory (config.json) nor an experiment "
-                f"directory with {', '.join(c.name for c in candidates)}"
-            )
-        return load_encoder(str(found), mcfg)
-    elif path.is_file():
-        encoder, desc = _encoder_from_file(path)
-    else:
-        raise CheckpointError(f"--init {init}: no such file or directory (or 'none' for random init)")
-    # Fine-tuning settings (masking, dropout, layerdrop) replace the pretraining ones;
-    # architecture fields that differ make the weights not fit, which load_state_dict names.
-    cfg = _with_overrides(encoder.cfg, mcfg.wav2vec2)
-    fresh = Wav2Vec2Model(cfg)
-    load_weights(fresh, encoder.state_dict(), f"--init {init}",
-                 hint="model.wav2vec2 overrides change the architecture: remove the architecture "
-                      "fields from model.wav2vec2")
-    return fresh, cfg, desc
-
-
-def _encoder_of(model: torch.nn.Module) -> Wav2Vec2Model:
-    if isinstance(model, Wav2Vec2Model):
-        return model
-    if hasattr(model, "wav2vec2"):  # Wav2Vec2ForPreTraining
-        return model.wav2vec2
-    if isinstance(model, CTCModel) and isinstance(model.encoder, Wav2Vec2Model):
-        return model.encoder
-    raise CheckpointError(f"cannot take a wav2vec 2.0 encoder from a {type(model).__name__}")
-
-
-def _encoder_from_file(path: Path) -> tuple[Wav2Vec2Model, str]:
-    try:
-        model, ckpt = load_checkpoint(path)
-        return _encoder_of(model), f"asrkit checkpoint {path} ({ckpt['kind']})"
-    except CheckpointError as asrkit_error:
-        from asrkit.models.fairseq import load_fairseq
-
-        try:
-            imported = load_fairseq(path)
-        except Exception as fairseq_error:  # noqa: BLE001 - both readers' reasons are reported
-            raise CheckpointError(
-                f"--init {path}: not a usable asrkit checkpoint ({asrkit_error}), nor a fairseq "
-                f"one ({fairseq_error})"
-            ) from None
-        return _encoder_of(imported.model), f"fairseq checkpoint {path}"
-
-
 def build_model(init: str, cfg: FinetuneConfig, vocab_size: int,
                 cmvn: tuple[torch.Tensor, torch.Tensor] | None) -> tuple[CTCModel, str]:
     mcfg = cfg.model
@@ -194,7 +109,7 @@ def build_model(init: str, cfg: FinetuneConfig, vocab_size: int,
         ctc_cfg = CTCConfig(vocab_size, "conformer", conformer=mcfg.conformer, rvq=mcfg.rvq,
                             final_dropout=mcfg.final_dropout)
         return CTCModel(ctc_cfg, cmvn), "random initialisation (fbank Conformer)"
-    encoder, w2v_cfg, desc = load_encoder(init, mcfg)
+    encoder, w2v_cfg, desc = load_encoder(init, mcfg.wav2vec2)
     if w2v_cfg is None:
         # fairseq's feature_grad_mult 0.1 is a pretraining setting: from scratch it would
         # slow the feature encoder's learning tenfold, so it trains at full rate unless set.
@@ -430,6 +345,7 @@ def finetune(args: argparse.Namespace) -> int:
             "decode_model": f"{model_path.name} = {how}",
         }
         (exp / MODEL_INFO).write_text(json.dumps(info, indent=2) + "\n")
+        record_spec(train_data, exp)  # the features transcription must compute
         facts = dict(info)
         if oov:
             facts["characters outside the vocabulary, mapped to <unk>"] = oov

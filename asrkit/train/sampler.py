@@ -9,6 +9,10 @@ takes every ``world_size``-th batch; the last ``len % world_size`` batches are d
 
 An epoch's batches depend only on (seed, epoch), so resuming needs just
 ``{"epoch", "position"}``.
+
+With ``weights`` (one per utterance, e.g. :func:`class_balanced_weights`), an epoch is as
+many utterances drawn with replacement in proportion to their weights instead of a
+permutation: class-balanced sampling, where a rare class is seen as often as a common one.
 """
 
 from __future__ import annotations
@@ -31,8 +35,16 @@ class BucketBatchSampler(Sampler[list[int]]):
         rank: int = 0,
         world_size: int = 1,
         drop_uneven: bool = True,
+        weights: Sequence[float] | np.ndarray | None = None,
     ):
         self.lengths = np.asarray(lengths, dtype=np.int64)
+        self.probabilities = None
+        if weights is not None:
+            weights = np.asarray(weights, dtype=np.float64)
+            if weights.shape != self.lengths.shape or (weights < 0).any() or not weights.sum() > 0:
+                raise ValueError(f"sampling weights must be {len(self.lengths)} non-negative numbers, "
+                                 "not all zero")
+            self.probabilities = weights / weights.sum()
         too_long = np.flatnonzero(self.lengths > batch_bins)
         if too_long.size:
             raise ValueError(
@@ -54,7 +66,11 @@ class BucketBatchSampler(Sampler[list[int]]):
 
     def _all_batches(self, epoch: int) -> list[list[int]]:
         rng = np.random.default_rng([self.seed, epoch])
-        order = rng.permutation(len(self.lengths)) if self.shuffle else np.arange(len(self.lengths))
+        n = len(self.lengths)
+        if self.probabilities is not None:
+            order = rng.choice(n, size=n, p=self.probabilities)
+        else:
+            order = rng.permutation(n) if self.shuffle else np.arange(n)
         order = order[np.argsort(self.lengths[order], kind="stable")]
         batches: list[list[int]] = []
         current: list[int] = []
@@ -104,6 +120,13 @@ class BucketBatchSampler(Sampler[list[int]]):
 
     def __len__(self) -> int:
         return len(self.batches(self.epoch))
+
+
+def class_balanced_weights(labels: Sequence[int] | np.ndarray) -> np.ndarray:
+    """One weight per item, 1 / (items of its class): every class is drawn equally often."""
+    labels = np.asarray(labels)
+    _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    return 1.0 / counts[inverse]
 
 
 class EpochTagged(Sampler[list[tuple[int, int]]]):

@@ -11,9 +11,10 @@ import abc
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 from torch import nn
 
-from asrkit.train.datasets import Batch
+from asrkit.train.datasets import Batch, FeatsDataset
 from asrkit.train.metrics import StepOutput
 
 
@@ -55,6 +56,11 @@ class Task(abc.ABC):
 
     def param_groups(self) -> list[dict] | None:
         """``[{"params": [param names], "lr_scale": x}]`` for parts with their own lr factor."""
+        return None
+
+    def sampling_weights(self, dataset: FeatsDataset) -> np.ndarray | None:
+        """One weight per training item to draw epochs by (e.g. class-balanced sampling),
+        or None: every item once per epoch."""
         return None
 
     def extra_state(self) -> dict[str, Any]:

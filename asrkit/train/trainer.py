@@ -127,6 +127,7 @@ class Trainer:
             self.sampler = BucketBatchSampler(
                 train.lengths, self.batch_bins, max_batch_size=cfg.data.max_batch_size,
                 seed=cfg.seed, rank=self.dist.rank, world_size=self.dist.world_size,
+                weights=task.sampling_weights(train),
             )
         except ValueError as e:
             raise ValueError(f"{train.data_dir}: {e}") from None

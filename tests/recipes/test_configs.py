@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from asrkit import config as configlib
-from asrkit import finetune
 from asrkit.decode import DecodeStageConfig
 from asrkit.finetune import FinetuneConfig
 from asrkit.models.conformer import ConformerConfig
+from asrkit.models.pretrained import with_overrides
 from asrkit.models.quantizer import GumbelVectorQuantizer
 from asrkit.models.wav2vec2 import SIZES, Wav2Vec2Config
 from asrkit.pretrain import PretrainConfig, model_config
@@ -32,7 +32,7 @@ def _id(path: Path) -> str:
 def _wav2vec2(base: Wav2Vec2Config, overrides: dict) -> Wav2Vec2Config:
     """What stage 4 builds: the size's (or the init checkpoint's) config, fine-tuning's
     defaults, then the config's overrides."""
-    return finetune._with_overrides(base, overrides)
+    return with_overrides(base, overrides)
 
 
 def check_pretrain(path: Path) -> None:

@@ -10,6 +10,7 @@ import torch
 from asrkit import finetune
 from asrkit.models import save
 from asrkit.models.ctc import CTCConfig, CTCModel
+from asrkit.models.pretrained import load_encoder
 from asrkit.models.wav2vec2 import Wav2Vec2ForPreTraining, config_for
 from asrkit.text.tokenizer import build_tokenizer
 from asrkit.train.datasets import Batch
@@ -22,11 +23,11 @@ def test_finetuning_does_not_keep_the_pretraining_dropouts(tmp_path):
                                      "activation_dropout": 0.1, "dropout_input": 0.1,
                                      "layerdrop": 0.1, "mask_time_prob": 0.65})
     save(tmp_path / "ssl.pt", Wav2Vec2ForPreTraining(pretrained), "wav2vec2_pretrain")
-    _, cfg, _ = finetune.load_encoder(str(tmp_path / "ssl.pt"), finetune.ModelConfig())
+    _, cfg, _ = load_encoder(str(tmp_path / "ssl.pt"), {})
     assert (cfg.dropout, cfg.attention_dropout, cfg.activation_dropout, cfg.dropout_input,
             cfg.layerdrop, cfg.mask_time_prob) == (0.0,) * 6
-    chosen = finetune.ModelConfig(wav2vec2={"dropout": 0.05, "mask_time_prob": 0.5})
-    _, cfg, _ = finetune.load_encoder(str(tmp_path / "ssl.pt"), chosen)
+    chosen = {"dropout": 0.05, "mask_time_prob": 0.5}
+    _, cfg, _ = load_encoder(str(tmp_path / "ssl.pt"), chosen)
     assert (cfg.dropout, cfg.attention_dropout, cfg.mask_time_prob) == (0.05, 0.0, 0.5)
 
 
