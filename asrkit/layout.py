@@ -23,3 +23,4 @@ DECODE_INFO = "decode_info.json"  # decoder settings, model and timing, for RESU
 SCORE_DIR = "score"  # inside the decode directory
 SCORE_JSON = "score.json"
 RESULTS_MD = "RESULTS.md"
+COMPARISON_MD = "comparison.md"  # exp/<grid>/: asrkit-experiment's table, a section of RESULTS.md

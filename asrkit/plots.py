@@ -1,4 +1,4 @@
-"""PNG figures that sit next to the numbers: training curves and confusion matrices.
+"""PNG figures that sit next to the numbers: training curves, confusion matrices, learning curves.
 
 Figures are drawn with matplotlib's object API on the Agg canvas (no pyplot, no display,
 safe in job scripts and worker processes). matplotlib is imported when a figure is drawn,
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -123,6 +123,43 @@ def plot_confusion_matrix(
                 text = f"{shown[i, j]:.2f}" if normalize else f"{int(counts[i, j])}"
                 ax.text(j, i, text, ha="center", va="center", fontsize="x-small",
                         color="white" if shown[i, j] > threshold else "black")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    return path
+
+
+def plot_learning_curve(
+    lines: Mapping[str, Sequence[tuple[float, float, float]]],
+    path: str | Path,
+    *,
+    xlabel: str = "labeled minutes",
+    ylabel: str = "test CER (%)",
+    title: str = "learning curve",
+) -> Path:
+    """Error against the amount of labels, log-x: one line per label, points ``(x, mean,
+    sd)`` with the sd as error bars (a grid's comparison, :mod:`asrkit.comparison`)."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import NullLocator
+
+    fig = Figure(figsize=(6.4, 4.2))
+    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.12, top=0.92)
+    ax = fig.add_subplot()
+    xs_all: set[float] = set()
+    for label, points in lines.items():
+        xs, means, sds = zip(*sorted(points)) if points else ((), (), ())
+        xs_all.update(xs)
+        ax.errorbar(xs, means, yerr=sds, marker="o", capsize=3, label=label)
+    ax.set_xscale("log")
+    ticks = sorted(xs_all)
+    ax.set_xticks(ticks, [f"{x:g}" for x in ticks])
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    if lines:
+        ax.legend(fontsize="small")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)

@@ -18,6 +18,9 @@ not listed here are shown too, as ``key=value``):
   ``{"decoder": {... decoder.info(): kind, beam_size, lm_weight, lm, ...},
   "config": "conf/decode_beam.yaml", "checkpoint": "checkpoint_best.pt"}``
 
+A grid's comparison (``<root>/<grid>/comparison.md``, written by ``asrkit-experiment``)
+follows the table as a section of its own, so regenerating RESULTS.md keeps it.
+
 The layout the recipes use is ``exp/<asr_exp>/decode_<tag>/<test_set>/score/score.json``;
 the dataset is the name of the score directory's parent.
 """
@@ -32,7 +35,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from asrkit.layout import DECODE_INFO, MODEL_INFO, RESULTS_MD, SCORE_JSON
+from asrkit.layout import COMPARISON_MD, DECODE_INFO, MODEL_INFO, RESULTS_MD, SCORE_JSON
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +206,10 @@ def write_results(root: str | Path, out: str | Path = RESULTS_MD) -> Path:
         raise ResultsError(
             f"no score.json under {root}; run stage 6 (asrkit-score --ref ... --out ...) first"
         )
+    text = render(rows, root)
+    for comparison in sorted(Path(root).glob(f"*/{COMPARISON_MD}")):  # asrkit-experiment's grids
+        text += "\n" + comparison.read_text(encoding="utf-8")
     out = Path(out)
-    out.write_text(render(rows, root), encoding="utf-8")
+    out.write_text(text, encoding="utf-8")
     return out
 

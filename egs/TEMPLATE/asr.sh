@@ -29,7 +29,8 @@ skip_pretrain=false   # skip stage 3 (fine-tune from --init instead)
 skip_train=false      # skip stages 3-4
 skip_eval=false       # skip stages 5-6
 dumpdir=dump
-expdir=exp
+expdir=exp            # experiments (asrkit-experiment gives each arm of a grid its own)
+results=RESULTS.md    # stage 6 tabulates every score under ${expdir} here ("": it does not)
 
 # Data
 train_set=            # labelled training set (data/<train_set>)
@@ -200,7 +201,9 @@ if run_stage 6 && ! "${skip_eval}"; then
       done
     done
   done
-  asrkit-score results "${expdir}" --out RESULTS.md
-  log "Results collected in $(pwd)/RESULTS.md"
+  if [ -n "${results}" ]; then
+    asrkit-score results "${expdir}" --out "${results}"
+    log "Results collected in $(pwd)/${results}"
+  fi
 fi
 log "Done (stages ${stage}..${stop_stage})."

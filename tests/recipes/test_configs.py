@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from asrkit import config as configlib
+from asrkit import grid as gridlib
 from asrkit.decode import DecodeStageConfig
 from asrkit.finetune import FinetuneConfig
 from asrkit.models.conformer import ConformerConfig
@@ -62,14 +63,19 @@ def check_decode(path: Path) -> None:
     configlib.load(DecodeStageConfig, path)
 
 
-SCHEMAS = {"pretrain_": check_pretrain, "finetune_": check_finetune, "decode_": check_decode}
+def check_grid(path: Path) -> None:
+    gridlib.load(path, recipe=path.parents[1])  # its configs must exist in the recipe
+
+
+SCHEMAS = {"pretrain_": check_pretrain, "finetune_": check_finetune, "decode_": check_decode,
+           "grid_": check_grid}
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=_id)
 def test_recipe_config_loads_with_its_schema(path):
     checks = [check for prefix, check in SCHEMAS.items() if path.name.startswith(prefix)]
     assert checks, (f"{path}: no schema for this name; recipe configs are pretrain_*.yaml, "
-                    "finetune_*.yaml or decode_*.yaml")
+                    "finetune_*.yaml, decode_*.yaml or grid_*.yaml")
     checks[0](path)
 
 
@@ -81,7 +87,7 @@ def test_recipe_has_a_config_for_every_experiment_kind(recipe):
         assert needed in names, f"egs/{recipe}/conf lacks {needed}"
     assert any(re.fullmatch(r"pretrain_\w+\.yaml", n) for n in names)
     assert any(re.fullmatch(r"finetune_[a-z]+_rvq\.yaml", n) for n in names)
-    for rvq in (n for n in names if n.endswith("_rvq.yaml")):
+    for rvq in (n for n in names if re.fullmatch(r"finetune_\w+_rvq\.yaml", n)):
         assert configlib.load(FinetuneConfig, EGS / recipe / "conf" / rvq).model.rvq.num_levels > 0
 
 
