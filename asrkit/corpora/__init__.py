@@ -39,6 +39,7 @@ CORPORA = {
     "covost2": "covost2",
     "fsdd": "fsdd",
     "yesno": "yesno",
+    "an4": "an4",
     "generic": "generic",
     "synth": "synth",
 }

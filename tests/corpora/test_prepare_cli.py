@@ -21,6 +21,7 @@ OWN_OPTIONS = {
                 "--max-bad-fraction"],
     "fsdd": ["--split", "--num-dev-speakers", "--dev-speakers", "--case", "--check-audio", "--max-bad-fraction"],
     "yesno": ["--check-audio", "--max-bad-fraction"],
+    "an4": ["--dev-fraction", "--dev-speakers", "--normalizer", "--check-audio", "--max-bad-fraction"],
     "generic": ["--name", "--delimiter", "--quoting", "--header", "--path-column", "--audio-dir",
                 "--audio-ext", "--durations", "--normalizer"],
     "synth": ["--locales", "--split-mode", "--languages", "--minutes", "--speakers-per-locale", "--jobs"],

@@ -14,7 +14,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 EGS = REPO / "egs"
 # Recipes whose conf/, README.md and tests this area owns (mini_cv has its own tests).
-RECIPES = ("commonvoice", "covost2", "fsdd", "librispeech", "yesno")
+RECIPES = ("an4", "commonvoice", "covost2", "fsdd", "librispeech", "yesno")
 
 
 def recipe_copy(name: str, where: Path) -> Path:

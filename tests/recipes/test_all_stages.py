@@ -33,6 +33,7 @@ CASES = {
     # corpus: (db.sh variable -> folder under ../shared/data, extra run.sh options)
     "yesno": ({"YESNO": "yesno/waves_yesno"}, []),
     "fsdd": ({"FSDD": "fsdd"}, []),
+    "an4": ({"AN4": "an4"}, []),
     "commonvoice": ({"COMMONVOICE": CV61}, ["--use-lm", "true"]),
     "librispeech": ({"LIBRISPEECH": "librispeech"},
                     ["--train-set", "train_10min", "--valid-set", "dev_clean", "--test-sets", "test_other",
