@@ -8,7 +8,10 @@ A recipe's experiment tree::
         decode_<tag>/<test_set>/       decoding (stage 5)
             hyp  nbest  timing.json  decode_info.json
             score/score.json           scoring (stage 6), with the text reports
-    RESULTS.md                         every score.json under exp/, one table
+    exp/<cls_exp>/                     classification (stage 7)
+        model.pt  model_info.json  classes.txt
+        eval_<test_set>/               classify_score.json  predictions.tsv  confusion.png ...
+    RESULTS.md                         every score.json (and classify_score.json) under exp/
 
 A stage writes these names and the next one reads them; neither imports the other.
 """
@@ -23,4 +26,6 @@ DECODE_INFO = "decode_info.json"  # decoder settings, model and timing, for RESU
 SCORE_DIR = "score"  # inside the decode directory
 SCORE_JSON = "score.json"
 RESULTS_MD = "RESULTS.md"
+CLASSIFY_SCORE = "classify_score.json"  # exp/<cls_exp>/eval_<set>/: stage 7's scores, for RESULTS.md
+PREDICTIONS = "predictions.tsv"  # stage 7: <utt> <true> <predicted> <p(class)...>, tab-separated
 COMPARISON_MD = "comparison.md"  # exp/<grid>/: asrkit-experiment's table, a section of RESULTS.md

@@ -18,6 +18,9 @@ not listed here are shown too, as ``key=value``):
   ``{"decoder": {... decoder.info(): kind, beam_size, lm_weight, lm, ...},
   "config": "conf/decode_beam.yaml", "checkpoint": "checkpoint_best.pt"}``
 
+Stage 7's classification scores (every ``classify_score.json`` under the root, written by
+``asrkit-classify eval``) follow in a table of their own, with the majority-class baseline.
+
 A grid's comparison (``<root>/<grid>/comparison.md``, written by ``asrkit-experiment``)
 follows the table as a section of its own, so regenerating RESULTS.md keeps it.
 
@@ -35,7 +38,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from asrkit.layout import COMPARISON_MD, DECODE_INFO, MODEL_INFO, RESULTS_MD, SCORE_JSON
+from asrkit.layout import CLASSIFY_SCORE, COMPARISON_MD, DECODE_INFO, MODEL_INFO, RESULTS_MD, SCORE_JSON
 
 log = logging.getLogger(__name__)
 
@@ -200,13 +203,50 @@ def render(rows: list[dict[str, Any]], root: str | Path, env: dict[str, str] | N
     return "\n".join(lines)
 
 
+def collect_classification(root: str | Path) -> list[dict[str, Any]]:
+    """One row per classify_score.json under ``root``, sorted by experiment and data set."""
+    root = Path(root)
+    rows = []
+    for path in sorted(root.rglob(CLASSIFY_SCORE)) if root.is_dir() else []:
+        score = _read_json(path)
+        if score is None or "accuracy" not in score:
+            log.warning("%s is not an asrkit-classify result; skipping it", path)
+            continue
+        exp_dir, _ = _model_info(path.parent, root)
+        rows.append({"experiment": str(exp_dir.relative_to(root)),
+                     "dataset": Path(score.get("data", path.parent.name)).name, "score": score})
+    return sorted(rows, key=lambda r: (r["experiment"], r["dataset"]))
+
+
+def render_classification(rows: list[dict[str, Any]]) -> str:
+    lines = ["## Utterance classification (%)", "",
+             "Speaker-disjoint test sets; the baseline always says the training set's most "
+             "frequent class. Per-class scores and confusion matrices: each experiment's "
+             "`eval_<set>/`.", "",
+             "| experiment | target | dataset | #utt | accuracy | macro-F1 | majority class "
+             "| majority acc. | majority macro-F1 | unseen labels |",
+             "|---|---|---|--:|--:|--:|---|--:|--:|--:|"]
+    for r in rows:
+        s, base = r["score"], r["score"].get("majority_baseline", {})
+        lines.append(
+            f"| {r['experiment']} | {s.get('target', '-')} | {r['dataset']} | {s.get('num_utts', '-')} "
+            f"| {_pct(100 * s['accuracy'])} | {_pct(100 * s['macro_f1'])} | {base.get('label', '-')} "
+            f"| {_pct(100 * base['accuracy']) if base else '-'} "
+            f"| {_pct(100 * base['macro_f1']) if base else '-'} "
+            f"| {sum(s.get('unseen_labels', {}).values())} |")
+    return "\n".join(lines) + "\n"
+
+
 def write_results(root: str | Path, out: str | Path = RESULTS_MD) -> Path:
     rows = collect(root)
-    if not rows:
+    classified = collect_classification(root)
+    if not rows and not classified:
         raise ResultsError(
             f"no score.json under {root}; run stage 6 (asrkit-score --ref ... --out ...) first"
         )
     text = render(rows, root)
+    if classified:
+        text += "\n" + render_classification(classified)
     for comparison in sorted(Path(root).glob(f"*/{COMPARISON_MD}")):  # asrkit-experiment's grids
         text += "\n" + comparison.read_text(encoding="utf-8")
     out = Path(out)

@@ -8,6 +8,7 @@
 #   4 fine-tune     asrkit-finetune (CTC)             -> exp/asr_<tag>/
 #   5 LM + decode   asrkit-lm, asrkit-decode          -> exp/asr_<tag>/decode_<dtag>/<test>/hyp
 #   6 score         asrkit-score, RESULTS.md          -> .../<test>/score/, RESULTS.md
+#   7 classify      asrkit-classify (--classify-targets) -> exp/cls_<target>_<tag>/eval_<test>/
 #
 # Each stage skips work that finished before (a .done marker in its output directory);
 # training resumes from its last checkpoint; pass --force true to redo finished work.
@@ -59,6 +60,12 @@ lm_order=3            # e.g. 3 for words, 8 for characters
 lm_text=              # external LM text (default: transcripts of train_set)
 decode_configs="conf/decode_greedy.yaml"
 decode_opts=
+
+# Stage 7: utterance classification (one experiment per target and config), scored on test_sets
+classify_targets=     # e.g. "accent gender lang": the utt2<target> labels of the data dirs ("": no stage 7)
+classify_configs="conf/classify_tiny.yaml"
+classify_opts=
+classify_init=        # encoder: default the first stage-3 experiment (--init ssl), else --init
 
 . utils/parse_options.sh
 . ./path.sh
@@ -198,6 +205,45 @@ if run_stage 6 && ! "${skip_eval}"; then
         out=$(decode_dir "${dir}" "${dc}" "${t}")
         log "Stage 6: scoring ${out}"
         asrkit-score --ref "data/${t}/text" --hyp "${out}/hyp" --data "data/${t}" --out "${out}/score"
+      done
+    done
+  done
+  if [ -n "${results}" ]; then
+    asrkit-score results "${expdir}" --out "${results}"
+    log "Results collected in $(pwd)/${results}"
+  fi
+fi
+if run_stage 7 && [ -n "${classify_targets}" ]; then
+  cinit=${classify_init:-${init}}
+  if [ "${cinit}" = ssl ]; then
+    cinit=none
+    [ "${#ssl_dirs[@]}" -gt 0 ] && cinit=${ssl_dirs[0]}/checkpoint_best.pt
+  fi
+  case ${cinit} in  # the experiment's name says where its encoder came from
+    none) from=scratch ;;
+    */checkpoint_*.pt) from=$(basename "$(dirname "${cinit}")"); from=${from#ssl_} ;;
+    *) from=$(basename "${cinit%/}" .pt) ;;
+  esac
+  for target in ${classify_targets}; do
+    for cc in ${classify_configs}; do
+      dir=${expdir}/cls_${target}_$(tag_of "${cc}" "${classify_opts}")_from_${from}
+      if done_or_forced "${dir}"; then
+        log "Stage 7: ${dir} already trained"
+      else
+        log "Stage 7: ${target} classifier ${cc} (init: ${cinit}) -> ${dir} (log: ${dir}/log/classify.log)"
+        # The unperturbed training set: speed perturbation shifts pitch, which gender and
+        # accent labels would have to survive.
+        # shellcheck disable=SC2086
+        ${cuda_cmd} --gpu "${ngpu}" "${dir}/log/classify.log" \
+          asrkit-classify train --ngpu "${ngpu}" --config "${cc}" --target "${target}" --init "${cinit}" \
+            --train-data "${dumpdir}/${feats_type}/${train_set}" \
+            --valid-data "${dumpdir}/${feats_type}/${valid_set}" \
+            --exp-dir "${dir}" $("${force}" && echo --force --no-resume) ${classify_opts}
+      fi
+      for t in ${test_sets}; do
+        if done_or_forced "${dir}/eval_${t}"; then continue; fi
+        log "Stage 7: scoring ${dir} on ${t} -> ${dir}/eval_${t}"
+        asrkit-classify eval --model "${dir}" --data "${dumpdir}/${feats_type}/${t}" --out "${dir}/eval_${t}"
       done
     done
   done

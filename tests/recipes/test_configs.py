@@ -12,6 +12,7 @@ import yaml
 
 from asrkit import config as configlib
 from asrkit import grid as gridlib
+from asrkit.classify import ClassifyConfig
 from asrkit.decode import DecodeStageConfig
 from asrkit.finetune import FinetuneConfig
 from asrkit.models.conformer import ConformerConfig
@@ -67,7 +68,12 @@ def check_grid(path: Path) -> None:
     gridlib.load(path, recipe=path.parents[1])  # its configs must exist in the recipe
 
 
+def check_classify(path: Path) -> None:
+    configlib.load(ClassifyConfig, path).train.check()
+
+
 SCHEMAS = {"pretrain_": check_pretrain, "finetune_": check_finetune, "decode_": check_decode,
+           "classify_": check_classify,
            "grid_": check_grid}
 
 
