@@ -21,6 +21,12 @@ train + dev + test; ``other.tsv`` (clips not yet validated, the unlabeled pool) 
 ``invalidated.tsv`` (clips voted down: here the speaker read a different sentence than the
 prompt, the usual reason) come from train speakers only. Every sentence is recorded once.
 
+Growing: ``pool_minutes_per_locale`` makes a bigger corpus as a newer release of the same
+one. The corpus of ``minutes`` and ``speakers_per_locale`` (the base) is made first, byte for
+byte as without growing; then more train speakers and more sentences are recorded into
+train, other and invalidated until each locale's train-speaker audio (train + other, the
+unlabeled pool) holds that many minutes. Dev and test are the base's, whatever the growth.
+
 Everything is deterministic given the seed: the same seed gives byte-identical TSVs and
 MP3s (espeak-ng, soxr and LAME are deterministic), whatever the number of jobs.
 
@@ -34,6 +40,7 @@ import argparse
 import hashlib
 import json
 import logging
+import math
 import multiprocessing
 import os
 import random
@@ -68,6 +75,9 @@ RENDER_CHUNK = 8  # clips rendered in one forked process
 
 # Share of each locale's audio per table, filled in this order (each gets at least one clip).
 SHARES = (("test", 0.12), ("dev", 0.10), ("train", 0.64), ("other", 0.12), ("invalidated", 0.02))
+# The tables a grown corpus adds to (train speakers'), and the share of train + other: the pool.
+GROWING = ("train", "other", "invalidated")
+POOL_SHARE = sum(share for table, share in SHARES if table in ("train", "other"))
 # Share of speakers per split; other/invalidated clips come from train speakers.
 SPEAKER_SHARES = (("test", 0.15), ("dev", 0.12))
 AGES = (("teens", 6), ("twenties", 30), ("thirties", 25), ("fourties", 15), ("fifties", 11),
@@ -209,15 +219,19 @@ def _weighted(rng: random.Random, options: Sequence[tuple[str, float]]) -> str:
     return rng.choices([o for o, _ in options], weights=[w for _, w in options])[0]
 
 
-def make_speakers(locale: str, count: int, seed: int) -> list[Speaker]:
-    """``count`` speakers for ``locale``: distinct voices, accents, ages; split by speaker."""
+def make_speakers(locale: str, count: int, seed: int, extra: int = 0) -> list[Speaker]:
+    """``count`` speakers for ``locale``: distinct voices, accents, ages; split by speaker.
+
+    ``extra`` more train speakers follow them; the first ``count`` are the same whatever
+    ``extra`` is.
+    """
     if count < 3:
         raise SynthError(f"need at least 3 speakers per locale (train, dev, test), got {count}")
     module = sentences.language(locale)
     rng = random.Random(f"asrkit-synth-speakers:{locale}:{seed}")
     n_test = max(1, round(SPEAKER_SHARES[0][1] * count))
     n_dev = max(1, round(SPEAKER_SHARES[1][1] * count))
-    splits = ["test"] * n_test + ["dev"] * n_dev + ["train"] * (count - n_test - n_dev)
+    splits = ["test"] * n_test + ["dev"] * n_dev + ["train"] * (count - n_test - n_dev + extra)
     used = {g: rng.randrange(len(v)) for g, v in VARIANTS.items()}  # cycle through variants
     speakers = []
     for i, split in enumerate(splits):
@@ -260,8 +274,15 @@ def _votes(rng: random.Random, table: str) -> tuple[int, int]:
     return rng.choice((0, 1)), rng.choice((2, 2, 3))
 
 
-def plan_locale(locale: str, seconds: float, speakers: Sequence[Speaker], seed: int) -> list[Clip]:
+def plan_locale(locale: str, seconds: float, speakers: Sequence[Speaker], seed: int,
+                pool_seconds: float | None = None,
+                newcomers: Sequence[Speaker] = ()) -> tuple[list[Clip], list[Clip]]:
     """Clips for one locale until each table holds its share of ``seconds`` of audio.
+
+    Returns them and the clips of growing: with ``pool_seconds``, train, other and
+    invalidated then grow, read by the train speakers and the ``newcomers``, until train +
+    other hold ``pool_seconds`` in their shares' proportion. The first list is the same
+    with or without growing.
 
     Durations are measured, not guessed: espeak-ng synthesizes each sentence here (it runs
     at ~1000x real time), so the corpus has the size asked for. Run it through
@@ -274,11 +295,11 @@ def plan_locale(locale: str, seconds: float, speakers: Sequence[Speaker], seed: 
     rate = espeak.sample_rate()
     pools = {split: [s for s in speakers if s.split == split] for split in ("train", "dev", "test")}
     clips: list[Clip] = []
-    for table, share in SHARES:
-        pool = pools["train" if table in ("other", "invalidated") else table]
+    filled = {table: 0.0 for table, _ in SHARES}  # seconds planned per table
+
+    def fill(table: str, target: float, pool: list[Speaker]) -> None:
         weights = [s.weight for s in pool]
-        filled, target = 0.0, share * seconds
-        while filled < target or filled == 0.0:
+        while filled[table] < target or filled[table] == 0.0:
             speaker = rng.choices(pool, weights=weights)[0]
             sentence = next(prompts)
             spoken = next(misreads) if table == "invalidated" else sentence
@@ -296,21 +317,38 @@ def plan_locale(locale: str, seconds: float, speakers: Sequence[Speaker], seed: 
                 voice=voice, lead=lead, trail=trail, up_votes=up, down_votes=down,
                 seed=_seed_int("asrkit-synth-clip", seed, locale, len(clips)),
             )
-            filled += len(espeak.synthesize(spoken, voice, clip.seed % 2**31)) / rate + lead + trail
+            filled[table] += len(espeak.synthesize(spoken, voice, clip.seed % 2**31)) / rate + lead + trail
             clips.append(clip)
-    return clips
+
+    for table, share in SHARES:
+        fill(table, share * seconds, pools["train" if table in GROWING else table])
+    base = len(clips)
+    if pool_seconds is not None:
+        for table, share in SHARES:
+            if table in GROWING:
+                fill(table, share * pool_seconds / POOL_SHARE, pools["train"] + list(newcomers))
+    return clips[:base], clips[base:]
 
 
-def number_clips(clips: list[Clip], seed: int) -> list[Clip]:
-    """Common Voice style clip numbers: increasing with gaps, interleaved across locales."""
+def number_clips(clips: list[Clip], seed: int, grown: Sequence[Clip] = ()) -> list[Clip]:
+    """Common Voice style clip numbers: increasing with gaps, interleaved across locales.
+
+    The ``grown`` clips of a bigger corpus are numbered after ``clips``, as a newer release
+    adds clips, so ``clips`` keep the numbers they have without them.
+    """
     rng = random.Random(f"asrkit-synth-ids:{seed}")
     order = list(range(len(clips)))
     rng.shuffle(order)
-    numbered = list(clips)
     clip_id = 17_000_000 + rng.randrange(3_000_000)
+    numbered = list(clips) + list(grown)
     for i in order:
         clip_id += rng.randint(1, 4000)
-        numbered[i] = replace(clips[i], clip_id=clip_id)
+        numbered[i] = replace(numbered[i], clip_id=clip_id)
+    order = list(range(len(clips), len(numbered)))
+    rng.shuffle(order)
+    for i in order:
+        clip_id += rng.randint(1, 4000)
+        numbered[i] = replace(numbered[i], clip_id=clip_id)
     return numbered
 
 
@@ -358,8 +396,8 @@ def _start_worker() -> None:
     espeak.engine()  # load voices and phoneme data once; forked children share them
 
 
-def _plan_in_worker(locale: str, seconds: float, speakers: Sequence[Speaker], seed: int) -> list[Clip]:
-    return espeak.isolated(plan_locale, locale, seconds, speakers, seed)
+def _plan_in_worker(*args) -> tuple[list[Clip], list[Clip]]:
+    return espeak.isolated(plan_locale, *args)
 
 
 def _render_in_worker(jobs: Sequence[RenderJob]) -> list[int]:
@@ -458,6 +496,8 @@ def generate(
     *,
     minutes_per_locale: float | None = None,
     speakers_per_locale: int = 20,
+    pool_minutes_per_locale: float | None = None,
+    extra_speakers_per_locale: int | None = None,
 ) -> Summary:
     """Synthesize the corpus into ``out_root`` (Common Voice layout, see the module doc).
 
@@ -465,6 +505,10 @@ def generate(
     sets each locale's instead). ``speakers_per_locale`` speakers each, split into train,
     dev and test speakers. ``jobs`` worker processes (default: the CPUs available). An
     earlier synthesized corpus in ``out_root`` is replaced.
+
+    ``pool_minutes_per_locale`` grows that corpus (see the module doc) until each locale's
+    train + other hold this many minutes, adding ``extra_speakers_per_locale`` train
+    speakers (default: as many as keep the base's minutes of pool per train speaker).
     """
     start = time.perf_counter()
     languages = list(dict.fromkeys(languages))
@@ -475,6 +519,21 @@ def generate(
     per_locale = minutes_per_locale if minutes_per_locale is not None else minutes / len(languages)
     if not per_locale > 0:
         raise SynthError(f"minutes must be positive, got {per_locale:g} per locale")
+    base_pool = POOL_SHARE * per_locale
+    if pool_minutes_per_locale is not None and not pool_minutes_per_locale >= base_pool:
+        raise SynthError(f"pool minutes per locale ({pool_minutes_per_locale:g}) must be at least the "
+                         f"{base_pool:.2f} min the corpus of {per_locale:.2f} min per locale already has "
+                         f"in train + other; ask for more, or for a smaller corpus (minutes)")
+    if extra_speakers_per_locale and pool_minutes_per_locale is None:
+        raise SynthError("extra speakers per locale only record when the corpus grows: "
+                         "give pool minutes per locale too")
+    speakers = {}
+    for loc in languages:
+        extra = extra_speakers_per_locale
+        if extra is None and pool_minutes_per_locale is not None:
+            base_train = [s.split for s in make_speakers(loc, speakers_per_locale, seed)].count("train")
+            extra = math.ceil(base_train * (pool_minutes_per_locale / base_pool - 1))
+        speakers[loc] = make_speakers(loc, speakers_per_locale, seed, extra or 0)
     jobs = jobs or len(os.sched_getaffinity(0))
     root = Path(out_root)
     root.mkdir(parents=True, exist_ok=True)
@@ -487,9 +546,13 @@ def generate(
     log.info("planning %.1f min per locale for %s with %d speakers each", per_locale, ", ".join(languages),
              speakers_per_locale)
     with _pool(jobs) as pool:
-        plans = [pool.submit(_plan_in_worker, loc, 60 * per_locale,
-                             make_speakers(loc, speakers_per_locale, seed), seed) for loc in languages]
-        clips = number_clips([c for plan in plans for c in plan.result()], seed)
+        pool_seconds = None if pool_minutes_per_locale is None else 60 * pool_minutes_per_locale
+        plans = [pool.submit(_plan_in_worker, loc, 60 * per_locale, speakers[loc][:speakers_per_locale], seed,
+                             pool_seconds, speakers[loc][speakers_per_locale:]) for loc in languages]
+        planned = [plan.result() for plan in plans]
+        # the base's clips first, in numbers and in rendering chunks, so they stay as they are
+        clips = number_clips([c for base, _ in planned for c in base], seed,
+                             [c for _, grown in planned for c in grown])
         for loc in languages:
             (root / loc / "clips").mkdir(parents=True)
         render_jobs = [
@@ -516,7 +579,10 @@ def generate(
     summary = Summary(root, summaries, seed, jobs, time.perf_counter() - start, engine.version)
     report = summary.to_dict()
     report["options"] = {"languages": languages, "minutes_per_locale": per_locale,
-                         "speakers_per_locale": speakers_per_locale}
+                         "speakers_per_locale": speakers_per_locale,
+                         "pool_minutes_per_locale": pool_minutes_per_locale,
+                         "train_speakers_per_locale": {loc: [s.split for s in speakers[loc]].count("train")
+                                                       for loc in languages}}
     (root / REPORT).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     log.info("synthesized %.1f min in %d clips under %s in %.1f s", summary.minutes, summary.clips, root,
              summary.seconds_taken)
@@ -548,13 +614,20 @@ def add_generate_arguments(parser: argparse.ArgumentParser, title: str) -> None:
     p.add_argument("--minutes", type=float, default=40.0, help="minutes of audio in total (default: 40)")
     p.add_argument("--minutes-per-locale", type=float, help="minutes per locale (overrides --minutes)")
     p.add_argument("--speakers-per-locale", type=int, default=20, help="speakers per locale (default: 20)")
+    p.add_argument("--pool-minutes-per-locale", type=float,
+                   help="grow the corpus with more train speakers and sentences until each locale's "
+                        "train + other (the unlabeled pool) hold this many minutes; dev and test stay")
+    p.add_argument("--extra-speakers-per-locale", type=int,
+                   help="train speakers added when growing (default: as many as keep the base's "
+                        "pool minutes per train speaker)")
     p.add_argument("--seed", type=int, default=0, help="the same seed gives the same corpus (default: 0)")
     p.add_argument("--jobs", type=int, help="worker processes (default: the CPUs available)")
 
 
 def generate_options(args: argparse.Namespace) -> dict[str, Any]:
     """The options of :func:`add_generate_arguments` as :func:`generate` keywords."""
-    return keywords(args, "languages", "minutes", "seed", "jobs", "minutes_per_locale", "speakers_per_locale")
+    return keywords(args, "languages", "minutes", "seed", "jobs", "minutes_per_locale", "speakers_per_locale",
+                    "pool_minutes_per_locale", "extra_speakers_per_locale")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -83,6 +83,19 @@ def cmd_subset(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_disjoint(a: argparse.Namespace) -> int:
+    dd = DataDir.read(a.dir)
+    shared = ops.shared_speakers(dd, [DataDir.read(o) for o in a.others])
+    if shared:
+        lines = [f"  {other}: {len(spks)} speaker(s): {' '.join(spks[:10])}{' ...' if len(spks) > 10 else ''}"
+                 for other, spks in shared.items()]
+        raise DataDirError(f"{a.dir} shares speakers with sets it must not overlap:\n" + "\n".join(lines)
+                           + f"\nleave them out of {a.dir} (utils/subset_data_dir.sh --spk-list) or prepare "
+                           "it again from sources without them")
+    print(f"{a.dir} shares no speaker with {', '.join(a.others)}")
+    return 0
+
+
 def cmd_combine(a: argparse.Namespace) -> int:
     out = ops.combine([DataDir.read(s) for s in a.src])
     out.write(a.dst, no_spk_sort=a.no_spk_sort)
@@ -209,6 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "utt2lang (default: none, M minutes in all)")
     s.add_argument("--seed", type=int, default=0, help="random seed for --random, --speakers and --minutes")
     s.set_defaults(func=cmd_subset)
+
+    s = sub.add_parser("disjoint", help="fail naming the speakers <dir> shares with any <other> dir "
+                       "(utils/check_speakers_disjoint.sh)")
+    s.add_argument("dir")
+    s.add_argument("others", nargs="+", metavar="other")
+    s.set_defaults(func=cmd_disjoint)
 
     s = sub.add_parser("combine", parents=[writes], help="merge data dirs (combine_data.sh)")
     s.add_argument("dst")

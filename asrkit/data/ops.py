@@ -343,6 +343,23 @@ def subset_spk_list(dd: DataDir, speakers: Iterable[str], source: str = "the lis
     return dd.subset(u for u, s in dd.utt2spk.items() if s in speakers)
 
 
+# ---- speakers shared between sets -------------------------------------------------------------
+
+def shared_speakers(dd: DataDir, others: Sequence[DataDir]) -> dict[str, list[str]]:
+    """The speakers ``dd`` shares with each of ``others`` (by their path), where it shares any.
+
+    A pretraining pool or training set that holds a dev or test speaker makes the scores
+    on that set optimistic; recipes check with this before training.
+    """
+    mine = set(dd.utt2spk.values())
+    shared = {}
+    for i, other in enumerate(others):
+        common = mine.intersection(other.utt2spk.values())
+        if common:
+            shared[str(other.path or f"set {i + 1}")] = c_sorted(common)
+    return shared
+
+
 # ---- combine ---------------------------------------------------------------------------------
 
 def combine(dds: Sequence[DataDir]) -> DataDir:

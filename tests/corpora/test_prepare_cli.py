@@ -90,7 +90,8 @@ def test_download_gets_its_own_options(tmp_path, monkeypatch, capsys):
     assert calls[0] == ("ls", str(tmp_path), {"subsets": ["dev-clean", "test-other"]})
     assert calls[1] == ("ls", str(tmp_path), {})
     assert calls[2][2] == {"languages": ["es"], "minutes": 2.0, "seed": 0, "jobs": 1,
-                           "minutes_per_locale": None, "speakers_per_locale": 20}
+                           "minutes_per_locale": None, "speakers_per_locale": 20,
+                           "pool_minutes_per_locale": None, "extra_speakers_per_locale": None}
     assert not (tmp_path / cli.DONE).exists()
 
 
