@@ -7,7 +7,8 @@ Files are grouped by what they are keyed on, as Kaldi's scripts treat them:
 * per recording: ``wav.scp`` (own attribute) and ``reco2*`` (in ``reco_tables``); without
   ``segments`` recordings *are* utterances, keyed by utterance id;
 * per speaker: ``spk2*`` except ``spk2utt``, and ``cmvn.scp`` (in ``spk_tables``);
-  ``spk2utt`` is always derived from ``utt2spk``.
+  ``spk2utt`` is always derived from ``utt2spk``, and ``spk2gender`` from ``utt2gender``
+  when every speaker's utterances agree on ``m`` or ``f`` (:meth:`DataDir.spk2gender`).
 
 Other files in the folder (``conf/``, ``split*/``, reports) are left alone.
 """
@@ -153,10 +154,27 @@ class DataDir:
             return {u: format_segment(s) for u, s in self.segments.items()}
         if name == "spk2utt":
             return {s: " ".join(us) for s, us in self.spk2utt.items()}
+        if name == "spk2gender":
+            return self.spk2gender()
         for group in (self.utt_tables, self.reco_tables, self.spk_tables):
             if name in group:
                 return group[name]
         return None
+
+    def spk2gender(self) -> dict[str, str] | None:
+        """Kaldi's ``spk2gender`` (``m``/``f`` per speaker), as Kaldi scripts and lhotse read
+        gender: derived from ``utt2gender`` when it gives every speaker one of ``m``/``f``,
+        else the table read from disk, if any. Kaldi wants every speaker listed (its
+        fix_data_dir.sh drops the others' utterances), so a speaker of unknown or mixed
+        gender means no derived table; ``utt2gender`` keeps what is known."""
+        genders = self.utt_tables.get("utt2gender")
+        derived: dict[str, str] | None = {} if genders else None
+        for utt, spk in self.utt2spk.items() if genders else ():
+            gender = genders.get(utt)
+            if gender not in ("m", "f") or derived.setdefault(spk, gender) != gender:
+                derived = None
+                break
+        return derived if derived is not None else self.spk_tables.get("spk2gender")
 
     def table_names(self) -> list[str]:
         """File names this data dir writes, ``utt2spk`` and ``spk2utt`` included."""
@@ -168,6 +186,8 @@ class DataDir:
         if self.segments is not None:
             names.append("segments")
         names += list(self.utt_tables) + list(self.reco_tables) + list(self.spk_tables)
+        if "spk2gender" not in self.spk_tables and self.spk2gender() is not None:
+            names.append("spk2gender")
         return names
 
     def durations(self) -> dict[str, float] | None:

@@ -406,8 +406,21 @@ class _Checker:
                     if g not in ("m", "f"):
                         self.err(name, spk, f"speaker '{spk}' has gender '{g}'; Kaldi accepts only 'm' "
                                  "or 'f' (put other values in utt2gender)", "bad-value")
+                self.check_genders_agree()
             elif name == "spk2warp":
                 self.numbers(name, low=0.5, high=1.5, what="a warp factor between 0.5 and 1.5")
+
+    def check_genders_agree(self) -> None:
+        """An utterance's ``m``/``f`` in ``utt2gender`` must be its speaker's in ``spk2gender``."""
+        if "utt2gender" not in self.t:
+            return
+        speakers = self.t["spk2gender"].values
+        for utt, gender in self.t["utt2gender"].values.items():
+            spk = self.utt2spk.get(utt)
+            if gender in ("m", "f") and spk in speakers and speakers[spk] != gender:
+                self.err("utt2gender", utt, f"utterance '{utt}' has gender '{gender}' but its speaker "
+                         f"'{spk}' has '{speakers[spk]}' in spk2gender; correct one of them",
+                         "gender-mismatch")
 
     def check_reco_tables(self, recordings: set[str]) -> None:
         for name in self.t:
