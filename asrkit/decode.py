@@ -35,6 +35,7 @@ from asrkit.decoding import DecodeConfig, build_decoder_from_config
 from asrkit.launch import submit
 from asrkit.inference import Recognizer, batches_by_length, load_for_inference, resolve_device
 from asrkit.layout import DECODE_INFO, HYP, MODEL_FILE, NBEST, TIMING
+from asrkit.model_input import check_same, recorded_spec
 from asrkit.progress import progress
 from asrkit.train import FeatsDataset
 
@@ -71,6 +72,7 @@ def decode_dir(data: Path, out: Path, model_dir: Path, cfg: DecodeStageConfig, l
     """Decode every utterance of dumped data dir ``data``; write ``hyp``/``nbest`` to ``out``."""
     t0 = time.time()
     model, tokenizer = load_for_inference(model_dir, cfg.checkpoint)
+    check_same(recorded_spec(model_dir), data, str(model_dir))
     decoder = build_decoder_from_config(tokenizer, cfg.decoder, lm)
     dataset = FeatsDataset(data, min_length=0, max_length=None, crop=False)
     rate = 1.0 / dataset.seconds_per_unit

@@ -4,7 +4,7 @@ its output naming in one helper).
 A recipe's experiment tree::
 
     exp/<asr_exp>/                     fine-tuning (stage 4)
-        model.pt  tokenizer/  model_info.json
+        model.pt  tokenizer/  model_info.json  feature_config.yaml
         decode_<tag>/<test_set>/       decoding (stage 5)
             hyp  nbest  timing.json  decode_info.json
             score/score.json           scoring (stage 6), with the text reports
@@ -19,6 +19,7 @@ A stage writes these names and the next one reads them; neither imports the othe
 MODEL_FILE = "model.pt"  # the model decoding uses: the best checkpoint or the average of the best
 TOKENIZER_DIR = "tokenizer"
 MODEL_INFO = "model_info.json"  # what the model is, for RESULTS.md
+FEATURE_CONFIG = "feature_config.yaml"  # stage 2's settings of the training data (model_input.py)
 HYP = "hyp"  # Kaldi text: <utt> <words...>
 NBEST = "nbest"  # <utt> <rank> <score> <words...>
 TIMING = "timing.json"
