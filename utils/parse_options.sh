@@ -8,8 +8,9 @@
 # no such variable is an error, and so is a value other than true/false for a variable
 # whose default is true or false. --config FILE is read before the command-line options
 # (so they override it); it holds "--opt value" lines and/or one-line shell assignments
-# such as beam=13, '#' comments allowed. --help or -h prints $help_message. Parsing stops
-# at the first argument that is not an option, or after "--"; the rest stay in "$@".
+# such as beam=13, '#' comments allowed. --help or -h prints $help_message, then the
+# script's option block when it marks one (see _po_options_help). Parsing stops at the
+# first argument that is not an option, or after "--"; the rest stay in "$@".
 
 [ -z "${config+x}" ] && config=
 
@@ -46,6 +47,30 @@ _po_config() {
   done < "$file"
 }
 
+# _po_options_help FILE: the option block of FILE, the "name=value  # meaning" lines from a
+# "# ---- options" marker line to the line that sources this file, as
+# "--name (default: value)  meaning"; the block's other comment lines head its sections.
+# The help is read from the options themselves, so the two cannot drift apart.
+_po_options_help() {
+  awk '
+    /^# -+ options/ { on = 1; next }
+    !on { next }
+    /parse_options\.sh/ { exit }
+    /^#/ { sub(/^# ?/, ""); printf "\n%s\n", $0; next }
+    /^[A-Za-z_][A-Za-z0-9_]*=/ {
+      name = substr($0, 1, index($0, "=") - 1); rest = substr($0, length(name) + 2)
+      q = substr(rest, 1, 1)
+      if (q == "\"" || q == "\047") { end = index(substr(rest, 2), q) + 1 }
+      else { end = match(rest, /[ \t]/) ? RSTART - 1 : length(rest) }
+      value = substr(rest, 1, end); rest = substr(rest, end + 1)
+      if (q == "\"" || q == "\047") value = substr(value, 2, length(value) - 2)
+      meaning = rest; sub(/^[ \t]*#?[ \t]*/, "", meaning)
+      gsub(/_/, "-", name)
+      printf "  %-44s  %s\n", "--" name " (default: " (value == "" ? "\"\"" : value) ")", meaning
+    }
+  ' "$1"
+}
+
 # The config file comes first, wherever --config is among the options.
 _po_i=1
 while [ $_po_i -le $# ]; do
@@ -67,6 +92,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --help|-h)
       if [ -z "${help_message:-}" ]; then echo "No help found." >&2; else printf '%s\n' "$help_message" >&2; fi
+      _po_options_help "${BASH_SOURCE[1]:-$0}" >&2
       exit 0 ;;
     --) shift; break ;;
     --config=*) shift ;;

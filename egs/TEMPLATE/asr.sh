@@ -17,8 +17,10 @@ set -euo pipefail
 log() { echo "$(date '+%Y-%m-%dT%H:%M:%S') (asr.sh:${BASH_LINENO[0]}) $*"; }
 die() { log "ERROR: $*" >&2; exit 1; }
 
-help_message="Usage: $0 [options]   (see the option list at the top of egs/TEMPLATE/asr.sh)"
+help_message="Usage: $0 [options]   (a recipe's run.sh passes its own values for some of them)
+Options:"
 
+# ---- options: --help lists every name=value line from here to parse_options.sh
 # General
 stage=1               # first stage to run
 stop_stage=100        # last stage to run
@@ -29,7 +31,7 @@ skip_data_prep=false  # skip stages 1-2
 skip_pretrain=false   # skip stage 3 (fine-tune from --init instead)
 skip_train=false      # skip stages 3-4
 skip_eval=false       # skip stages 5-6
-dumpdir=dump
+dumpdir=dump          # dumped features: <dumpdir>/<feats_type>/<set>
 expdir=exp            # experiments (asrkit-experiment gives each arm of a grid its own)
 results=RESULTS.md    # stage 6 tabulates every score under ${expdir} here ("": it does not)
 
@@ -40,17 +42,17 @@ test_sets=            # sets to decode and score (space separated)
 unlabeled_set=        # pool for SSL pretraining (default: train_set)
 local_data_opts=      # options passed to local/data.sh
 feats_type=raw        # raw (waveform, wav2vec 2.0) | fbank (fbank baseline)
-audio_sample_rate=16000
+audio_sample_rate=16000  # the rate stage 2 resamples all audio to
 speed_perturb_factors=  # e.g. "0.9 1.0 1.1": perturb the training set before dumping
 dump_opts=            # extra options for asrkit-dump
 
 # Stage 3: SSL pretraining (one experiment per config)
-pretrain_configs="conf/pretrain_tiny.yaml"
+pretrain_configs="conf/pretrain_tiny.yaml"  # space separated
 pretrain_opts=        # extra options, e.g. "--set optim.lr=1e-3"
 
 # Stage 4: CTC fine-tuning (one experiment per config, for each pretraining experiment)
-finetune_configs="conf/finetune_tiny.yaml"
-finetune_opts=
+finetune_configs="conf/finetune_tiny.yaml"  # space separated
+finetune_opts=        # extra options, e.g. "--set finetune.average_best=3"
 init=ssl              # ssl (stage-3 result) | none (random init) | path to a HF dir or fairseq .pt
 
 # Stage 5: LM and decoding
@@ -58,13 +60,13 @@ use_lm=false          # train an n-gram LM on the training text and beam-search 
 lm_unit=word          # word (lexicon decoding; unknown words allowed unless unk_score: -.inf) | char (lexicon-free)
 lm_order=3            # e.g. 3 for words, 8 for characters
 lm_text=              # external LM text (default: transcripts of train_set)
-decode_configs="conf/decode_greedy.yaml"
-decode_opts=
+decode_configs="conf/decode_greedy.yaml"  # space separated; beam configs use the LM (use_lm)
+decode_opts=          # extra options for asrkit-decode, e.g. "--set decoder.beam_size=20"
 
 # Stage 7: utterance classification (one experiment per target and config), scored on test_sets
 classify_targets=     # e.g. "accent gender lang": the utt2<target> labels of the data dirs ("": no stage 7)
-classify_configs="conf/classify_tiny.yaml"
-classify_opts=
+classify_configs="conf/classify_tiny.yaml"  # space separated
+classify_opts=        # extra options for asrkit-classify train
 classify_init=        # encoder: default the first stage-3 experiment (--init ssl), else --init
 
 . utils/parse_options.sh
