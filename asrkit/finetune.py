@@ -43,6 +43,7 @@ from asrkit import config as configlib
 from asrkit import wer
 from asrkit.cli import run_cli
 from asrkit.data import DataDir
+from asrkit.data.augment import AugmentConfig, training_augment
 from asrkit.decoding import greedy_search
 from asrkit.models import save as save_checkpoint
 from asrkit.models.conformer import ConformerConfig
@@ -98,6 +99,7 @@ class FinetuneConfig:
     tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
     finetune: FinetuneOptions = field(default_factory=FinetuneOptions)
     train: TrainConfig = field(default_factory=TrainConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)  # training set only; off by default
 
 
 def build_model(init: str, cfg: FinetuneConfig, vocab_size: int,
@@ -264,7 +266,8 @@ def _cmvn(train_data: Path) -> tuple[torch.Tensor, torch.Tensor] | None:
     return torch.as_tensor(mean, dtype=torch.float32), torch.as_tensor(std, dtype=torch.float32)
 
 
-def _dataset(path: str, model: CTCModel, tok: Tokenizer, cfg: FinetuneConfig) -> FeatsDataset:
+def _dataset(path: str, model: CTCModel, tok: Tokenizer, cfg: FinetuneConfig,
+             augment=None) -> FeatsDataset:
     data = cfg.train.data
 
     def keep(utt: str, length: int, ids) -> str | None:
@@ -277,7 +280,7 @@ def _dataset(path: str, model: CTCModel, tok: Tokenizer, cfg: FinetuneConfig) ->
 
     return FeatsDataset(path, min_length=max(data.min_length, model.min_input_length),
                         max_length=data.max_length, crop=False, to_ids=tok.encode, keep=keep,
-                        seed=cfg.train.seed)
+                        augment=augment, seed=cfg.train.seed)
 
 
 def write_final_model(exp: Path, task: CTCTask, cfg: FinetuneConfig) -> tuple[Path, str]:
@@ -322,7 +325,7 @@ def finetune(args: argparse.Namespace) -> int:
                      "some steps: DDP searches for them (train.find_unused_parameters)")
             cfg.train.find_unused_parameters = True
         task = CTCTask(model, cfg, tok)
-        train = _dataset(args.train_data, model, tok, cfg)
+        train = _dataset(args.train_data, model, tok, cfg, training_augment(cfg.augment))
         valid = _dataset(args.valid_data, model, tok, cfg) if args.valid_data else None
         oov = ", ".join(f"{c!r}×{n}" for c, n in sorted(tok.oov_counts.items(), key=lambda x: -x[1]))
         if oov:

@@ -15,8 +15,9 @@ longer than ``max_length`` when they cannot be cropped (they have targets), no t
 target the task's ``to_ids`` rejects, or whatever the task's ``keep`` filter
 says (e.g. CTC needs at least as many frames as tokens).
 
-Crops are random but reproducible: the window depends only on (seed, epoch, utterance),
-not on worker processes, ranks or resumption.
+Crops and augmentation (``augment``, e.g. :class:`asrkit.data.augment.NoiseAugment`) are
+random but reproducible: they depend only on (seed, epoch, utterance), not on worker
+processes, ranks or resumption.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from asrkit.data.tables import Table, load_table
 from asrkit.features import load_feature
 
 TARGET_PAD = -1
+_AUGMENT_STREAM = 1  # the 4th seed word of augmentation's generator (crops use 3)
 
 
 class DatasetError(ValueError):
@@ -109,6 +111,8 @@ class FeatsDataset(torch.utils.data.Dataset):
     it; a label becomes one id); without ``to_ids`` there are no targets. ``keep(utt_id, length, target_ids)`` returns a reason to
     exclude an utterance, or None. ``crop`` applies to utterances longer than
     ``max_length`` when there are no targets; with targets they are excluded instead.
+    ``augment(array, rng)`` changes each item as it is read (training sets only), with a
+    generator seeded from (seed, epoch, index).
     """
 
     def __init__(
@@ -122,6 +126,7 @@ class FeatsDataset(torch.utils.data.Dataset):
         targets: str = "text",
         to_ids: Callable[[str], Sequence[int]] | None = None,
         keep: Callable[[str, int, Sequence[int] | None], str | None] | None = None,
+        augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
         seed: int = 0,
         sample_rate: int = 16000,
         frame_shift: float = 0.01,
@@ -132,6 +137,7 @@ class FeatsDataset(torch.utils.data.Dataset):
         self.max_length = max_length
         self.crop = crop and to_ids is None
         self.targets = targets
+        self.augment = augment
         self.seed = seed
         self.epoch = 0
         self.exclusions = Exclusions()
@@ -280,6 +286,9 @@ class FeatsDataset(torch.utils.data.Dataset):
             rng = np.random.default_rng([self.seed, epoch, index])
             start = int(rng.integers(0, len(array) - self.max_length + 1))
             array = array[start : start + self.max_length]
+        if self.augment is not None:
+            # its own stream: turning augmentation on leaves the crops as they were
+            array = self.augment(array, np.random.default_rng([self.seed, epoch, index, _AUGMENT_STREAM]))
         inputs = torch.tensor(array, dtype=torch.float32)  # a copy: kaldiio's may be read-only
         targets = None
         if self.has_targets:
