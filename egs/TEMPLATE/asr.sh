@@ -200,6 +200,14 @@ if run_stage 5 && ! "${skip_eval}"; then
   done
 fi
 
+# RESULTS.md from every score under ${expdir} (ASR and classification); --results "" skips it.
+collect_results() {
+  if [ -n "${results}" ]; then
+    asrkit-score results "${expdir}" --out "${results}"
+    log "Results collected in $(pwd)/${results}"
+  fi
+}
+
 if run_stage 6 && ! "${skip_eval}"; then
   for dir in "${asr_dirs[@]}"; do
     for dc in ${decode_configs}; do
@@ -210,10 +218,7 @@ if run_stage 6 && ! "${skip_eval}"; then
       done
     done
   done
-  if [ -n "${results}" ]; then
-    asrkit-score results "${expdir}" --out "${results}"
-    log "Results collected in $(pwd)/${results}"
-  fi
+  collect_results
 fi
 if run_stage 7 && [ -n "${classify_targets}" ]; then
   cinit=${classify_init:-${init}}
@@ -249,9 +254,6 @@ if run_stage 7 && [ -n "${classify_targets}" ]; then
       done
     done
   done
-  if [ -n "${results}" ]; then
-    asrkit-score results "${expdir}" --out "${results}"
-    log "Results collected in $(pwd)/${results}"
-  fi
+  collect_results
 fi
 log "Done (stages ${stage}..${stop_stage})."
