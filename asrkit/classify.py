@@ -376,8 +376,8 @@ def train(args: argparse.Namespace) -> int:
             _warn_unseen(valid, labels)
         log.info("classifier of %s: %d classes (%s), %s from %s, %s pooling, %.2f M parameters "
                  "(%.2f M trained)", target, len(labels.classes), _class_counts(labels),
-                 cfg.model.encoder, init_desc, cfg.model.pooling, _params(model) / 1e6,
-                 _params(model, trained=True) / 1e6)
+                 cfg.model.encoder, init_desc, cfg.model.pooling, stage.count_parameters(model) / 1e6,
+                 stage.count_parameters(model, trained=True) / 1e6)
         return ClassificationTask(model, cfg, labels, train_ids), train_set, valid
 
     def report(trainer, summary) -> stage.StageReport:
@@ -396,7 +396,7 @@ def train(args: argparse.Namespace) -> int:
             "init": args.init,
             "config": args.config,
             "updates": summary.get("updates"),
-            "params": _params(model),
+            "params": stage.count_parameters(model),
             "classes": len(labels.classes),
             "eval_model": f"{MODEL_FILE} = {how}",
         }
@@ -419,10 +419,6 @@ def _warn_unseen(valid: FeatsDataset, labels: LabelSet) -> None:
 
 def _class_counts(labels: LabelSet) -> str:
     return ", ".join(f"{c} {n}" for c, n in zip(labels.classes, labels.counts))
-
-
-def _params(model: torch.nn.Module, trained: bool = False) -> int:
-    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trained)
 
 
 def describe(cfg: ClassifyConfig, model: UtteranceClassifier) -> str:

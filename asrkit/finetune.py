@@ -332,7 +332,7 @@ def finetune(args: argparse.Namespace) -> int:
             log.warning("characters outside the vocabulary mapped to <unk>: %s", oov)
         log.info("CTC model: %s encoder from %s, RVQ levels %d, vocabulary %d, %.2f M parameters "
                  "(%.2f M trained)", cfg.model.encoder, init_desc, cfg.model.rvq.num_levels,
-                 tok.vocab_size, _params(model) / 1e6, _params(model, trained=True) / 1e6)
+                 tok.vocab_size, stage.count_parameters(model) / 1e6, stage.count_parameters(model, trained=True) / 1e6)
         return task, train, valid
 
     def report(trainer, summary) -> stage.StageReport:
@@ -343,7 +343,7 @@ def finetune(args: argparse.Namespace) -> int:
             "init": args.init,
             "config": args.config,
             "updates": summary.get("updates"),
-            "params": _params(trainer.model),
+            "params": stage.count_parameters(trainer.model),
             "tokenizer": f"{cfg.tokenizer.kind} ({task.tokenizer.vocab_size})",
             "decode_model": f"{model_path.name} = {how}",
         }
@@ -356,10 +356,6 @@ def finetune(args: argparse.Namespace) -> int:
 
     return stage.run(args, cfg, "asrkit.finetune", build, report,
                      prepare=lambda: make_tokenizer(cfg, train_data, exp))
-
-
-def _params(model: torch.nn.Module, trained: bool = False) -> int:
-    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trained)
 
 
 def describe(cfg: FinetuneConfig, model: CTCModel) -> str:

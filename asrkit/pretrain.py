@@ -142,7 +142,7 @@ def pretrain(args: argparse.Namespace) -> int:
         model = wav2vec2.Wav2Vec2ForPreTraining(mcfg, cfg.loss)
         log.info("wav2vec 2.0 (%s front end, %d layers × %d, G=%d × V=%d): %.2f M parameters",
                  mcfg.frontend, mcfg.encoder_layers, mcfg.encoder_dim, mcfg.num_codevector_groups,
-                 mcfg.num_codevectors_per_group, _params(model) / 1e6)
+                 mcfg.num_codevectors_per_group, stage.count_parameters(model) / 1e6)
         log.info("training data %s (min length %d %s), experiment %s", args.train_data, min_len,
                  "samples" if raw else "frames", args.exp_dir)
         valid = dataset(args.valid_data) if args.valid_data else None
@@ -152,13 +152,9 @@ def pretrain(args: argparse.Namespace) -> int:
         warnings = collapse_verdict(summary, cfg, mcfg)
         for w in warnings:
             log.warning("COLLAPSE CHECK: %s", w)
-        return describe(cfg, mcfg, _params(trainer.model), warnings)
+        return describe(cfg, mcfg, stage.count_parameters(trainer.model), warnings)
 
     return stage.run(args, cfg, "asrkit.pretrain", build, report)
-
-
-def _params(model) -> int:
-    return sum(p.numel() for p in model.parameters())
 
 
 def describe(cfg: PretrainConfig, mcfg: wav2vec2.Wav2Vec2Config, n_params: int,

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from asrkit import config as configlib
 from asrkit.cli import stage_done, write_done
 from asrkit.train import distributed
@@ -99,6 +101,12 @@ def run(args: argparse.Namespace, cfg: Any, module: str, build: Build, report: R
     log.info("%s finished: %s (summary: %s, curves: %s/images/)", written.title, exp,
              exp / SUMMARY, exp)
     return 0
+
+
+def count_parameters(model: torch.nn.Module, trained: bool = False) -> int:
+    """Parameters of ``model`` (only those that get gradients with ``trained``), for the logs
+    and summaries of every training stage."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trained)
 
 
 def write_summary(exp: Path, report: StageReport, summary: dict[str, Any],
