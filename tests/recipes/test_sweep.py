@@ -11,8 +11,9 @@ import subprocess
 import pytest
 
 RECORDER = """#!/usr/bin/env bash
-for a in "$@"; do printf '%s\\t' "$a"; done >> calls.txt
-echo >> calls.txt
+# one write per call: arms run in parallel and must not interleave their lines
+line=""; for a in "$@"; do line+="${a}"$'\\t'; done
+printf '%s\\n' "${line}" >> calls.txt
 if [[ " $* " == *" --stop-stage 3 "* ]]; then
   args=("$@")
   for i in "${!args[@]}"; do [ "${args[$i]}" = --expdir ] && expdir=${args[$((i + 1))]}; done
