@@ -189,11 +189,12 @@ def init(device_type: str, timeout_minutes: float = 30.0) -> DistInfo:
         world_size=info.world_size,
         timeout=datetime.timedelta(minutes=timeout_minutes),
     )
-    atexit.register(_shutdown)
+    atexit.register(shutdown)
     return info
 
 
-def _shutdown() -> None:
+def shutdown() -> None:
+    """Leave the process group (a no-op when there is none); safe to call twice."""
     if dist.is_initialized():
         dist.destroy_process_group()
 

@@ -93,13 +93,18 @@ def run(args: argparse.Namespace, cfg: Any, module: str, build: Build, report: R
     task, train, valid = build()
     trainer = Trainer(task, cfg.train, exp, train, valid)
     summary = trainer.fit(**fit_arguments(args))
-    if not trainer.is_main:
-        return 0
-    written = report(trainer, summary)
-    write_summary(exp, written, summary, train)
-    write_done(exp)
-    log.info("%s finished: %s (summary: %s, curves: %s/images/)", written.title, exp,
-             exp / SUMMARY, exp)
+    if trainer.is_main:
+        written = report(trainer, summary)
+        write_summary(exp, written, summary, train)
+        write_done(exp)
+        log.info("%s finished: %s (summary: %s, curves: %s/images/)", written.title, exp,
+                 exp / SUMMARY, exp)
+    # Every rank leaves together, and the process group goes before the interpreter does:
+    # a gloo rank that exits while its peer still holds the group aborts ("terminate
+    # called without an active exception") and fails the whole job.
+    distributed.barrier()
+    del trainer, task
+    distributed.shutdown()
     return 0
 
 
