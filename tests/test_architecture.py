@@ -203,3 +203,17 @@ def test_no_stage_module_is_imported():
     edges = sorted(f"{a} -> {b}" for a, targets in graph.items() for b in targets & stages)
     assert not edges, ("stage modules imported by other modules (move what they share into the "
                        "library):\n" + "\n".join(edges))
+
+
+def test_only_the_progress_module_uses_tqdm():
+    # A raw tqdm bar written to a job log is one line of carriage returns: the tail of a killed
+    # job's log then says nothing. asrkit.progress writes plain lines there instead.
+    users = []
+    for name, path in modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [
+                    a.name for a in node.names]
+                if any(n.split(".")[0] == "tqdm" for n in names):
+                    users.append(name)
+    assert set(users) == {"asrkit.progress"}, users

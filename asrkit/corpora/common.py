@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from tqdm import tqdm
 
+from asrkit.progress import progress
 from asrkit import audio
 from asrkit.config import ConfigError
 from asrkit.data.files import format_seconds
@@ -461,7 +461,7 @@ def download_and_extract(url: str, target: str | Path, *, what: str) -> Path:
     try:
         with urllib.request.urlopen(url, timeout=60) as response, open(partial, "wb") as out:
             total = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=name) as bar:
+            with progress(total=total, unit="B", unit_scale=True, desc=name) as bar:
                 while chunk := response.read(1 << 20):
                     out.write(chunk)
                     bar.update(len(chunk))

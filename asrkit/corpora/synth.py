@@ -56,8 +56,8 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 import soxr
-from tqdm import tqdm
 
+from asrkit.progress import progress
 from asrkit.corpora import commonvoice, espeak, sentences
 from asrkit.corpora.common import keywords
 from asrkit.corpora.espeak import EspeakError, Voice
@@ -564,7 +564,7 @@ def generate(
         # independent of the number of jobs.
         chunks = [render_jobs[i: i + RENDER_CHUNK] for i in range(0, len(render_jobs), RENDER_CHUNK)]
         counts: list[int] = []
-        with tqdm(total=len(render_jobs), desc="synthesizing clips", unit="clip", file=sys.stderr,
+        with progress(total=len(render_jobs), desc="synthesizing clips", unit="clip", file=sys.stderr,
                   mininterval=2) as bar:
             for chunk, result in zip(chunks, pool.map(_render_in_worker, chunks)):
                 counts += result

@@ -528,15 +528,14 @@ def measure_durations(dd: DataDir) -> tuple[dict[str, float], Exclusions]:
     (or a pipe's output) is read. Audio that cannot be read is returned as exclusions
     with :class:`asrkit.audio.AudioError`'s reason.
     """
-    from tqdm import tqdm  # audio libraries load only here, so the table tools start fast
-
-    from asrkit.audio import AudioError, info
+    from asrkit.audio import AudioError, info  # audio libraries load only here: table tools start fast
+    from asrkit.progress import progress
 
     ex = Exclusions()
     if dd.segments is not None:
         return {u: s.end - s.start for u, s in dd.segments.items()}, ex
     out = {}
-    for utt in tqdm(dd.utts, desc="utt2dur", unit="utt", disable=len(dd) < 1000, file=sys.stderr):
+    for utt in progress(dd.utts, desc="utt2dur", unit="utt", disable=len(dd) < 1000, file=sys.stderr):
         spec = dd.wav_scp.get(utt)
         if spec is None:
             ex.add(utt, "missing-from-wav.scp", str(dd.path or ""))
