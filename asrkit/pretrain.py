@@ -51,6 +51,12 @@ class PretrainConfig:
     loss: PreTrainingLossConfig = field(default_factory=PreTrainingLossConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     collapse: CollapseConfig = field(default_factory=CollapseConfig)
+    # The Gumbel temperature τ (model.gumbel_temperature = τ_max, τ_min, decay per update)
+    # reaches τ_min after this fraction of train.max_updates: the decay is derived from the
+    # run's length. fairseq's decay 0.999995 was made for 400k updates (τ 2 -> 0.5 after 277k
+    # of them, a fraction of 0.69); in a run of a few thousand updates it leaves τ at ~2, the
+    # codevector choice near random. null keeps the decay as given.
+    gumbel_anneal_fraction: float | None = None
 
 
 def model_config(section: dict[str, Any]) -> wav2vec2.Wav2Vec2Config:
@@ -58,6 +64,37 @@ def model_config(section: dict[str, Any]) -> wav2vec2.Wav2Vec2Config:
     section = dict(section)
     size = section.pop("size", PretrainConfig().model["size"])
     return wav2vec2.config_for(size, section, "model")
+
+
+def anneal_gumbel(cfg: PretrainConfig, mcfg: wav2vec2.Wav2Vec2Config) -> str | None:
+    """Set the per-update decay of τ from the run's length (``gumbel_anneal_fraction``).
+
+    Returns a warning when τ, as configured, ends the run far above τ_min.
+    """
+    start, end, decay = mcfg.gumbel_temperature
+    updates = cfg.train.max_updates
+    if cfg.gumbel_anneal_fraction is not None:
+        if not 0 < cfg.gumbel_anneal_fraction <= 1:
+            raise configlib.ConfigError(
+                f"gumbel_anneal_fraction {cfg.gumbel_anneal_fraction} is not in (0, 1]")
+        decay = (end / start) ** (1 / max(1.0, cfg.gumbel_anneal_fraction * updates))
+        mcfg.gumbel_temperature = (start, end, decay)
+        return None
+    final = max(start * decay**updates, end)
+    if final > end + 0.5 * (start - end):
+        return (f"the Gumbel temperature only falls from {start:g} to {final:.2f} in "
+                f"{updates} updates (τ_min {end:g}, decay {decay:g} per update): set "
+                "gumbel_anneal_fraction (e.g. 0.7) to scale the schedule to this run")
+    return None
+
+
+def gumbel_schedule(mcfg: wav2vec2.Wav2Vec2Config, updates: int) -> str:
+    start, end, decay = mcfg.gumbel_temperature
+    reached = math.ceil(math.log(end / start) / math.log(decay)) if decay < 1 else None
+    final = max(start * decay**updates, end)
+    return (f"{start:g} -> {end:g}, decay {decay:.6g} per update: "
+            + (f"τ_min at update {reached}" if reached is not None and reached <= updates
+               else f"{final:.2f} at the end ({updates} updates)"))
 
 
 def min_input_length(cfg: wav2vec2.Wav2Vec2Config) -> int:
@@ -128,6 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
 def pretrain(args: argparse.Namespace) -> int:
     cfg = configlib.load(PretrainConfig, args.config, args.set)
     mcfg = model_config(cfg.model)
+    if (warning := anneal_gumbel(cfg, mcfg)) is not None:
+        log.warning("%s", warning)
     if mcfg.layerdrop > 0:  # a dropped layer's parameters get no gradient: DDP must know
         cfg.train.find_unused_parameters = True
     raw = mcfg.frontend == "waveform"
@@ -174,6 +213,7 @@ def describe(cfg: PretrainConfig, mcfg: wav2vec2.Wav2Vec2Config, n_params: int,
                     f"ln(K+1)={chance:.3f}) + {cfg.loss.diversity_weight}·diversity + "
                     f"{cfg.loss.feature_pen_weight}·feature penalty"
                     + (f" + {cfg.loss.icsl_weight}·ICSL" if cfg.loss.icsl_weight else ""),
+            "Gumbel τ": gumbel_schedule(mcfg, cfg.train.max_updates),
         },
         sections=["\n".join(check)],
         curves="loss, contrastive, diversity, code_perplexity, temperature, lr, ...",

@@ -7,6 +7,7 @@ import logging
 import math
 import shutil
 
+import pytest
 import torch
 
 from asrkit import pretrain
@@ -168,3 +169,29 @@ def test_min_input_length_leaves_room_for_a_mask_span():
     assert pretrain.min_input_length(mcfg) == 400 + 10 * 320
     frames = wav2vec2.Wav2Vec2Model(mcfg).output_lengths(torch.tensor([3599, 3600])).tolist()
     assert frames == [mcfg.mask_time_length, mcfg.mask_time_length + 1]
+
+
+def test_gumbel_anneal_fraction_scales_the_temperature_schedule_to_the_run():
+    from asrkit.models.quantizer import gumbel_temperature
+
+    cfg = pretrain.PretrainConfig()
+    cfg.train.max_updates = 1000
+    mcfg = wav2vec2.tiny()  # fairseq's (2, 0.5, 0.999995): made for 400k updates
+    warning = pretrain.anneal_gumbel(cfg, mcfg)
+    assert "1.99" in warning and "gumbel_anneal_fraction" in warning
+    assert mcfg.gumbel_temperature == (2.0, 0.5, 0.999995)  # left as configured
+
+    cfg.gumbel_anneal_fraction = 0.7
+    assert pretrain.anneal_gumbel(cfg, mcfg) is None
+    schedule = mcfg.gumbel_temperature
+    assert gumbel_temperature(0, schedule) == 2.0
+    assert math.isclose(gumbel_temperature(350, schedule), 1.0, rel_tol=1e-6)  # halfway in log τ
+    assert gumbel_temperature(699, schedule) > 0.5 and gumbel_temperature(700, schedule) == 0.5
+    assert "τ_min at update 700" in pretrain.gumbel_schedule(mcfg, 1000)
+
+
+def test_gumbel_anneal_fraction_outside_zero_one_is_a_config_error():
+    from asrkit.config import ConfigError
+
+    with pytest.raises(ConfigError, match="gumbel_anneal_fraction 1.5"):
+        pretrain.anneal_gumbel(pretrain.PretrainConfig(gumbel_anneal_fraction=1.5), wav2vec2.tiny())
