@@ -58,10 +58,8 @@ from asrkit.data.exclusions import Exclusions
 from asrkit.data.tables import load_table
 from asrkit.inference import resolve_device
 from asrkit.layout import CLASSIFY_SCORE, MODEL_FILE, MODEL_INFO, PREDICTIONS
-from asrkit.models import CheckpointError
-from asrkit.models import load as load_checkpoint
 from asrkit.models import save as save_checkpoint
-from asrkit.models.classifier import KIND, ClassifierConfig, UtteranceClassifier
+from asrkit.models.classifier import KIND, ClassifierConfig, UtteranceClassifier, load_classifier
 from asrkit.models.pretrained import FINETUNING_DEFAULTS, is_random, load_encoder
 from asrkit.models.wav2vec2 import config_for
 from asrkit.plots import plot_confusion_matrix
@@ -441,16 +439,6 @@ class Prediction:
     true: str
     predicted: str
     probabilities: list[float]
-
-
-def load_classifier(model_dir: Path) -> tuple[UtteranceClassifier, dict[str, Any]]:
-    """The classifier of a stage-7 experiment (``model.pt``) or checkpoint, in eval mode."""
-    path = model_dir / MODEL_FILE if model_dir.is_dir() else model_dir
-    model, ckpt = load_checkpoint(path)
-    if not isinstance(model, UtteranceClassifier) or "train_speakers" not in ckpt:
-        raise CheckpointError(f"{path} holds a '{ckpt['kind']}' model; evaluation needs a stage-7 "
-                              f"classifier ({MODEL_FILE} of asrkit-classify train)")
-    return model.eval(), ckpt
 
 
 @torch.inference_mode()

@@ -36,6 +36,13 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def input_stride(model: CTCModel) -> int:
+    """Input units (samples or fbank frames) per output frame."""
+    first = model.min_input_length
+    frames = model.output_lengths(torch.arange(first, first + 4097))
+    return int(torch.nonzero(frames > 1)[0, 0])
+
+
 def load_for_inference(model_dir: str | Path, checkpoint: str = MODEL_FILE) -> tuple[CTCModel, Tokenizer]:
     """The CTC model (in eval mode, on the CPU) and tokenizer of a fine-tuning experiment.
 

@@ -50,7 +50,7 @@ from asrkit.cli import run_cli
 from asrkit.data import read_table
 from asrkit.decoding import DecodeConfig, build_decoder_from_config
 from asrkit.decoding.align import WordTiming, word_timings
-from asrkit.inference import load_for_inference, resolve_device
+from asrkit.inference import input_stride, load_for_inference, resolve_device
 from asrkit.layout import DECODE_INFO, MODEL_FILE
 from asrkit.model_input import InputSpec, compute_inputs, input_spec
 from asrkit.models.ctc import CTCModel
@@ -89,13 +89,6 @@ def _as_id(path: str) -> str:
 
 
 # ------------------------------------------------------------------ the model's log-probs
-
-
-def input_stride(model: CTCModel) -> int:
-    """Input units (samples or fbank frames) per output frame."""
-    first = model.min_input_length
-    frames = model.output_lengths(torch.arange(first, first + 4097))
-    return int(torch.nonzero(frames > 1)[0, 0])
 
 
 @torch.inference_mode()

@@ -21,13 +21,16 @@ quantity explanations (Grad-CAM) take a gradient of.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import torch
 from torch import nn
 
 from asrkit.config import from_dict
-from asrkit.models import register
+from asrkit.layout import MODEL_FILE
+from asrkit.models import CheckpointError, register
+from asrkit.models import load as load_model
 from asrkit.models.masking import lengths_to_padding_mask
 from asrkit.models.wav2vec2 import Wav2Vec2Config, Wav2Vec2Model
 
@@ -197,6 +200,18 @@ class UtteranceClassifier(nn.Module):
         hidden, frame_lengths = states if states is not None else self.hidden_states(inputs, lengths, z)
         pooled = self.pooling(self.frames(hidden), frame_lengths)
         return ClassifierOutput(self.head(pooled), pooled)
+
+
+def load_classifier(model_dir: str | Path) -> tuple[UtteranceClassifier, dict[str, Any]]:
+    """The classifier of a stage-7 experiment (``model.pt``) or checkpoint, in eval mode,
+    and its checkpoint (``labels``: the classes; ``train_speakers``)."""
+    model_dir = Path(model_dir)
+    path = model_dir / MODEL_FILE if model_dir.is_dir() else model_dir
+    model, ckpt = load_model(path)
+    if not isinstance(model, UtteranceClassifier) or "train_speakers" not in ckpt:
+        raise CheckpointError(f"{path} holds a '{ckpt['kind']}' model; this needs a stage-7 "
+                              f"classifier ({MODEL_FILE} of asrkit-classify train)")
+    return model.eval(), ckpt
 
 
 def config_from_dict(data: dict[str, Any]) -> ClassifierConfig:
