@@ -91,6 +91,10 @@ class FinetuneOptions:
     average_best: int = 1  # average the best K validated checkpoints into model.pt
     valid_metric: Literal["wer", "cer", "loss"] = "wer"
     latent_cache_mb: float = 2048.0  # frozen feature encoder's latents kept per utterance (0: off)
+    # A pretrained encoder trains at lr × this, the CTC head (and RVQ) at the full lr: a head
+    # learning from nothing needs a large step that would wash out what pretraining learned.
+    # Like freeze_*, it applies to pretrained encoders only (random weights train at the full lr).
+    encoder_lr_scale: float = 1.0
 
 
 @dataclass
@@ -121,12 +125,15 @@ def build_model(init: str, cfg: FinetuneConfig, vocab_size: int,
                                final_dropout=mcfg.final_dropout))
     if encoder is not None:
         model.encoder.load_state_dict(encoder.state_dict())
-    elif cfg.finetune.freeze_feature_encoder or cfg.finetune.freeze_encoder_updates:
+    elif (cfg.finetune.freeze_feature_encoder or cfg.finetune.freeze_encoder_updates
+          or cfg.finetune.encoder_lr_scale != 1.0):
         # Frozen random weights would only add noise: a model trained from scratch trains all.
         log.info("random initialisation: the feature encoder and Transformer are trained from "
-                 "the start (finetune.freeze_* settings apply to pretrained encoders only)")
+                 "the start at the full lr (finetune.freeze_* and encoder_lr_scale apply to "
+                 "pretrained encoders only)")
         cfg.finetune.freeze_feature_encoder = False
         cfg.finetune.freeze_encoder_updates = 0
+        cfg.finetune.encoder_lr_scale = 1.0
     if cfg.finetune.freeze_feature_encoder:
         model.encoder.freeze_feature_encoder()
     return model, desc
@@ -161,6 +168,13 @@ class CTCTask(Task):
         if cache is None:
             cache = self.latent_caches[name] = LatentCache(mb, name)
         return cache(model.encoder, batch.utt_ids, batch.inputs, batch.lengths)
+
+    def param_groups(self) -> list[dict] | None:
+        scale = self.cfg.finetune.encoder_lr_scale
+        if scale == 1.0:
+            return None
+        names = [f"encoder.{n}" for n, _ in distributed.unwrap(self.model).encoder.named_parameters()]
+        return [{"params": names, "lr_scale": scale}]
 
     def on_update(self, num_updates: int) -> None:
         frozen = num_updates < self.cfg.finetune.freeze_encoder_updates

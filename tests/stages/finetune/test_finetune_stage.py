@@ -99,6 +99,29 @@ def test_random_init_trains_the_feature_encoder_too(stages, stage_kit, tmp_path)
     assert info["init"] == "none" and info["model"] == "wav2vec2 2×64 + CTC"
 
 
+def test_encoder_lr_scale_slows_a_pretrained_encoder_and_not_a_random_one(stages, stage_kit, tmp_path):
+    # lr × 0 for the encoder: a pretrained encoder stays as loaded while the head learns; from
+    # random weights the setting is ignored (like freeze_*), so the encoder learns too.
+    overrides = {"train": {"max_updates": 2, "save_interval": 1},
+                 "finetune": {"encoder_lr_scale": 0.0, "freeze_feature_encoder": False,
+                              "freeze_encoder_updates": 0}}
+    init = stages.pretrained() / "checkpoint_last.pt"
+    status, exp = _run(stages, stage_kit, tmp_path / "ssl", overrides, init=str(init), valid=False)
+    assert status == 0
+    pretrained = _prefixed(load_checkpoint(init)["model"], "wav2vec2.")
+    tuned = load_checkpoint(exp / "checkpoint_2.pt")["model"]
+    encoder = _prefixed(tuned, "encoder.")
+    assert encoder and all(torch.equal(v, pretrained[k]) for k, v in encoder.items())
+    first = load_checkpoint(exp / "checkpoint_1.pt")["model"]
+    heads = [k for k in tuned if not k.startswith("encoder.")]
+    assert heads and any(not torch.equal(first[k], tuned[k]) for k in heads)
+
+    status, exp = _run(stages, stage_kit, tmp_path / "scratch", overrides, valid=False)
+    assert status == 0
+    first, second = (load_checkpoint(exp / f"checkpoint_{n}.pt")["model"] for n in (1, 2))
+    assert any(not torch.equal(first[k], second[k]) for k in first if k.startswith("encoder."))
+
+
 def _hf_model(tmp_path):
     """A random ``transformers`` wav2vec 2.0 (base-shaped, micro dims) saved as a HF directory."""
     transformers = pytest.importorskip("transformers")
