@@ -15,7 +15,8 @@
 
 fairseq-style fine-tuning: the feature encoder stays frozen, the Transformer is frozen for
 the first ``finetune.freeze_encoder_updates`` updates, time and channel masks on the latent
-features, layerdrop, a tri-stage LR, ``zero_infinity`` CTC. Validation WER/CER (greedy)
+features, layerdrop, a tri-stage LR, ``zero_infinity`` CTC. ``finetune.encoder_lr_scale``
+gives a pretrained encoder a smaller LR than the CTC head (discriminative fine-tuning). Validation WER/CER (greedy)
 every ``train.valid_interval`` updates keeps the best checkpoint, stops early after
 ``train.patience`` validations without improvement, and the best ``finetune.average_best``
 checkpoints are averaged into ``model.pt``, the model stage 5 decodes with. With
