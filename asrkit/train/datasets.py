@@ -79,6 +79,45 @@ class Batch:
         return self._map(lambda t: t.pin_memory())
 
 
+@dataclass
+class JointBatch:
+    """One micro-batch of each stream a joint update reads (joint SSL + CTC training): a
+    ``labeled`` and an ``unlabeled`` batch, either of which is None when the update does not
+    read that stream. Both come from dumps of one feature type, so lengths share a unit."""
+
+    labeled: Batch | None = None
+    unlabeled: Batch | None = None
+
+    @property
+    def parts(self) -> list[Batch]:
+        return [b for b in (self.unlabeled, self.labeled) if b is not None]
+
+    @property
+    def utt_ids(self) -> list[str]:
+        return [u for b in self.parts for u in b.utt_ids]
+
+    @property
+    def lengths(self) -> torch.Tensor:
+        return torch.cat([b.lengths for b in self.parts])
+
+    def __len__(self) -> int:
+        return len(self.utt_ids)
+
+    def to(self, device: torch.device | str, non_blocking: bool = False) -> JointBatch:
+        def move(batch: Batch | None) -> Batch | None:
+            return batch.to(device, non_blocking=non_blocking) if batch is not None else None
+
+        return JointBatch(move(self.labeled), move(self.unlabeled))
+
+
+def shapes(batch: Batch | JointBatch) -> str:
+    """The padded input shape(s) of a micro-batch, for messages."""
+    if isinstance(batch, JointBatch):
+        return " + ".join(f"{name} {tuple(b.inputs.shape)}" for name, b in
+                          (("unlabeled", batch.unlabeled), ("labeled", batch.labeled)) if b is not None)
+    return f"{tuple(batch.inputs.shape)}"
+
+
 def collate(examples: Sequence[Example]) -> Batch:
     """Zero-pad inputs along time; pad targets with ``TARGET_PAD``."""
     first = examples[0].inputs

@@ -13,7 +13,8 @@ and :func:`run` does the rest, in this order:
    (e.g. train the tokenizer) — once, in the process that launches the others, or on
    rank 0 followed by a barrier when torchrun/srun started every rank;
 3. ``--ngpu N > 1``: re-run the stage under torchrun (:func:`distributed.relaunch`);
-4. seed, ``build() -> (task, train set, valid set)``, and :meth:`Trainer.fit`;
+4. seed, ``build() -> (task, train set, valid set[, trainer options])``, and
+   :meth:`Trainer.fit` (a joint stage's options add the unlabeled stream);
 5. on rank 0: ``report(trainer, summary) -> StageReport`` (write the stage's own outputs
    there: a final model, model_info.json), then ``summary.md`` and the ``.done`` marker.
 
@@ -57,7 +58,9 @@ class StageReport:
     curves: str = "ctc, wer, cer, lr, ..."  # what images/ shows
 
 
-Build = Callable[[], tuple[Task, FeatsDataset, FeatsDataset | None]]
+# (task, train set, valid set), or with a 4th item: more Trainer arguments (a joint stage's
+# ``{"unlabeled": FeatsDataset, "unlabeled_data": DataConfig}``)
+Build = Callable[[], tuple[Task, FeatsDataset, FeatsDataset | None] | tuple[Task, FeatsDataset, FeatsDataset | None, dict[str, Any]]]
 Report = Callable[[Trainer, dict[str, Any]], StageReport]
 
 
@@ -90,8 +93,8 @@ def run(args: argparse.Namespace, cfg: Any, module: str, build: Build, report: R
         return status
     exp = Path(args.exp_dir)
     seed_everything(cfg.train.seed)
-    task, train, valid = build()
-    trainer = Trainer(task, cfg.train, exp, train, valid)
+    task, train, valid, *more = build()
+    trainer = Trainer(task, cfg.train, exp, train, valid, **(more[0] if more else {}))
     summary = trainer.fit(**fit_arguments(args))
     if trainer.is_main:
         written = report(trainer, summary)

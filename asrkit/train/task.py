@@ -54,6 +54,17 @@ class Task(abc.ABC):
         """After every update and at the start: Gumbel temperature, freezing schedules."""
         return
 
+    def streams(self, num_updates: int) -> tuple[str, ...]:
+        """Which streams the next update reads, when the trainer has two (joint training):
+        ``"labeled"`` and/or ``"unlabeled"``; each micro-batch is then a
+        :class:`~asrkit.train.datasets.JointBatch`. Single-stream trainers never ask."""
+        return ("labeled", "unlabeled")
+
+    def lr_factor(self, update: int) -> float | None:
+        """The lr factor of update ``update`` (1-based) for a task whose phases have their own
+        schedules, or None: ``train.schedule`` decides."""
+        return None
+
     def param_groups(self) -> list[dict] | None:
         """``[{"params": [param names], "lr_scale": x}]`` for parts with their own lr factor."""
         return None

@@ -13,6 +13,13 @@ forever for its gradients, so there it stops the stage naming the batch). Under 
 overflow in the gradients is the GradScaler's business (it lowers the scale and the
 update is skipped) and is not a bad step.
 
+Two streams (joint SSL + CTC training, :mod:`asrkit.bljust`): with ``unlabeled`` the trainer
+reads a second data set with its own sampler, batch size (``unlabeled_data``), epoch and
+position. Before each update it asks the task which streams the update reads
+(:meth:`Task.streams`) and hands it a :class:`JointBatch` per micro-batch; the checkpoint keeps
+both samplers' positions, so a resumed run reads exactly the batches the killed one would have.
+``train.max_epochs`` counts the labeled stream's epochs; the unlabeled stream cycles.
+
 Host-device syncs: a step's logs stay tensors until the update is done, then one
 ``tolist()`` reads them all (plus one collective for sizes and bad losses), so a GPU is
 not stalled once per logged value.
@@ -37,8 +44,8 @@ from asrkit.data.exclusions import Exclusions, TooManyExcluded
 from asrkit.progress import progress
 from asrkit.train import checkpoint, distributed
 from asrkit.train.rng import fixed_rng, rng_state, seed_everything, seed_worker, set_rng_state
-from asrkit.train.config import TrainConfig
-from asrkit.train.datasets import Batch, FeatsDataset
+from asrkit.train.config import DataConfig, TrainConfig
+from asrkit.train.datasets import Batch, FeatsDataset, JointBatch, shapes
 from asrkit.plots import plot_curves
 from asrkit.train.logbook import TrainingLog
 from asrkit.train.metrics import Meter, StepOutput
@@ -68,10 +75,39 @@ def resolve_device(name: str) -> str:
     return name
 
 
+class Stream:
+    """A second training set read alongside the first: its own sampler, epoch and position."""
+
+    def __init__(self, name: str, dataset: FeatsDataset, sampler: BucketBatchSampler):
+        self.name = name
+        self.dataset = dataset
+        self.sampler = sampler
+        self.epoch = 0
+        self.position = 0  # batches of this epoch already consumed
+
+    def batches(self, loader: DataLoader) -> Iterator[Batch]:
+        """Batches across epochs without end, tracking (epoch, position) as they are consumed."""
+        while True:
+            self.dataset.set_epoch(self.epoch)
+            self.sampler.set_epoch(self.epoch, self.position)
+            for batch in loader:
+                self.position += 1
+                yield batch
+            self.epoch += 1
+            self.position = 0
+
+    def state_dict(self) -> dict[str, int]:
+        return {"epoch": self.epoch, "position": self.position}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        self.epoch, self.position = int(state["epoch"]), int(state["position"])
+
+
 class Trainer:
     """Optimises ``task.model`` on ``train``, validating on ``valid``, writing into ``exp_dir``.
 
-    ``fit()`` returns the run's summary (see :meth:`summary`).
+    ``unlabeled`` (with its batching in ``unlabeled_data``) adds a second stream for joint
+    training (see the module docstring). ``fit()`` returns the run's summary (see :meth:`summary`).
     """
 
     def __init__(
@@ -81,6 +117,8 @@ class Trainer:
         exp_dir: str | Path,
         train: FeatsDataset,
         valid: FeatsDataset | None = None,
+        unlabeled: FeatsDataset | None = None,
+        unlabeled_data: DataConfig | None = None,
     ):
         cfg.check()
         if not isinstance(task, Task):
@@ -91,6 +129,7 @@ class Trainer:
         self.exp_dir = Path(exp_dir)
         self.train_set = train
         self.valid_set = valid
+        self.unlabeled_set = unlabeled
 
         device_type = resolve_device(cfg.device)
         self.dist = distributed.init(device_type, cfg.dist_timeout_minutes)
@@ -137,6 +176,11 @@ class Trainer:
                 f"{self.dist.world_size} processes; use fewer processes or a smaller batch_bins"
             )
 
+        self.unlabeled: Stream | None = None
+        if unlabeled is not None:
+            self.unlabeled = Stream("unlabeled", unlabeled,
+                                    self._unlabeled_sampler(unlabeled, unlabeled_data or cfg.data))
+
         self.num_updates = 0
         self.epoch = 0
         self.position = 0  # micro-batches of this epoch already consumed
@@ -151,13 +195,14 @@ class Trainer:
         self._wall_before = 0.0
         self._train_loader: DataLoader | None = None
         self._valid: DataLoader | None = None
+        self._unlabeled_loader: DataLoader | None = None
 
     # ----------------------------------------------------------------- data
 
     def _check_exclusions(self) -> None:
         report = self.exp_dir / EXCLUDED
         excluded = Exclusions()
-        sets = [d for d in (self.train_set, self.valid_set) if d is not None]
+        sets = [d for d in (self.train_set, self.valid_set, self.unlabeled_set) if d is not None]
         for data in sets:
             excluded.extend(data.exclusions)
         if self.is_main:
@@ -177,6 +222,38 @@ class Trainer:
                 )
         self.excluded = excluded
 
+    def _unlabeled_sampler(self, data: FeatsDataset, batching: DataConfig) -> BucketBatchSampler:
+        """The second stream's sampler; a stream the trainer cannot use is a clear error."""
+        if data.unit != self.train_set.unit:
+            raise ValueError(
+                f"{data.data_dir} holds {data.unit} but {self.train_set.data_dir} holds "
+                f"{self.train_set.unit}: the labeled and unlabeled dumps have different feature "
+                "types; dump both with the same --feats-type (stage 2)")
+        if batching.batch_bins is not None:
+            bins = batching.batch_bins
+        elif batching.max_duration is not None:
+            bins = int(batching.max_duration / data.seconds_per_unit)
+        else:
+            raise ConfigError("the unlabeled stream needs batch_bins or max_duration")
+        total = int(data.lengths.sum())
+        if total < bins:
+            raise ValueError(
+                f"{data.data_dir}: the unlabeled stream ({len(data)} utterances, "
+                f"{total * data.seconds_per_unit:.1f} s after exclusions) is smaller than one batch "
+                f"({bins} {data.unit}): every update would read the same audio. Use a larger "
+                "unlabeled set or a smaller unlabeled batch_bins")
+        try:
+            sampler = BucketBatchSampler(
+                data.lengths, bins, max_batch_size=batching.max_batch_size, seed=self.cfg.seed,
+                rank=self.dist.rank, world_size=self.dist.world_size)
+        except ValueError as e:
+            raise ValueError(f"{data.data_dir}: {e}") from None
+        if not sampler.batches(0):
+            raise ValueError(
+                f"{data.data_dir}: {len(data)} unlabeled utterances make fewer batches than the "
+                f"{self.dist.world_size} processes; use fewer processes or a smaller batch_bins")
+        return sampler
+
     def _loader(self, dataset: FeatsDataset, sampler: Any, seed: int) -> DataLoader:
         """A loader whose workers live as long as the trainer (not forked again each epoch):
         the sampler tags each index with its epoch, so crops follow the epoch anyway."""
@@ -192,12 +269,19 @@ class Trainer:
             persistent_workers=workers > 0,
         )
 
-    def _micro_batches(self) -> Iterator[Batch]:
+    def _micro_batches(self) -> Iterator[Batch | JointBatch]:
         """Train batches across epochs, tracking (epoch, position) as they are consumed.
 
         This is the seam for a stage that trains on two streams (joint SSL + CTC): each
         stream is a dataset with its own sampler, epoch and position, consumed here.
         """
+        if self.unlabeled is not None:
+            yield from self._joint_micro_batches()
+        else:
+            yield from self._labeled_batches()
+
+    def _labeled_batches(self) -> Iterator[Batch]:
+        """The (labeled) training stream; ends after ``max_epochs`` epochs."""
         if self._train_loader is None:
             self._train_loader = self._loader(self.train_set, self.sampler, self.cfg.seed)
         while self.cfg.max_epochs is None or self.epoch < self.cfg.max_epochs:
@@ -208,6 +292,28 @@ class Trainer:
                 yield batch
             self.epoch += 1
             self.position = 0
+
+    def _joint_micro_batches(self) -> Iterator[JointBatch]:
+        """One :class:`JointBatch` per micro-batch, reading the streams the task asks for at
+        this update (it asks again before every micro-batch: the phase may change)."""
+        labeled = self._labeled_batches()
+        if self._unlabeled_loader is None:
+            self._unlabeled_loader = self._loader(self.unlabeled.dataset, self.unlabeled.sampler,
+                                                  self.cfg.seed + 1)
+        unlabeled = self.unlabeled.batches(self._unlabeled_loader)
+        while True:
+            streams = self.task.streams(self.num_updates)
+            unknown = set(streams) - {"labeled", "unlabeled"}
+            if unknown or not streams:
+                raise ValueError(f"task.streams() gave {streams}; name 'labeled' and/or 'unlabeled'")
+            batch = JointBatch()
+            if "labeled" in streams:
+                batch.labeled = next(labeled, None)
+                if batch.labeled is None:
+                    return  # max_epochs of the labeled stream
+            if "unlabeled" in streams:
+                batch.unlabeled = next(unlabeled)
+            yield batch
 
     def _valid_loader(self) -> DataLoader:
         """This rank's shard of the validation set, in length order, from its start."""
@@ -228,14 +334,14 @@ class Trainer:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=self.amp_dtype)
 
-    def train_update(self, micro_batches: list[Batch], meter: Meter | None = None) -> bool:
+    def train_update(self, micro_batches: list[Batch | JointBatch], meter: Meter | None = None) -> bool:
         """Forward/backward every micro-batch, then one optimizer step. True when it stepped."""
         try:
             return self._train_update(micro_batches, meter)
         except torch.OutOfMemoryError:
             return self._out_of_memory(micro_batches)
 
-    def _train_update(self, micro_batches: list[Batch], meter: Meter | None) -> bool:
+    def _train_update(self, micro_batches: list[Batch | JointBatch], meter: Meter | None) -> bool:
         model = self.task.model
         model.train()
         ddp = isinstance(model, torch.nn.parallel.DistributedDataParallel)
@@ -284,7 +390,8 @@ class Trainer:
             self._bad_step("non-finite gradient", [u for b in micro_batches for u in b.utt_ids])
             return False
 
-        lr = self.cfg.optim.lr * self.schedule(self.num_updates + 1)
+        factor = self.task.lr_factor(self.num_updates + 1)  # a task with phases has its own
+        lr = self.cfg.optim.lr * (self.schedule(self.num_updates + 1) if factor is None else factor)
         set_lr(self.optimizer, lr)
         if self.scaler is not None:
             self.scaler.step(self.optimizer)
@@ -306,9 +413,9 @@ class Trainer:
                 meter.add_mean("loss_scale", float(self.scaler.get_scale()))
         return True
 
-    def _out_of_memory(self, micro_batches: list[Batch]) -> bool:
+    def _out_of_memory(self, micro_batches: list[Batch | JointBatch]) -> bool:
         """A batch that does not fit in memory: skipped and named like a bad step."""
-        shapes = ", ".join(f"{tuple(b.inputs.shape)}" for b in micro_batches)
+        inputs = ", ".join(shapes(b) for b in micro_batches)
         ids = [u for b in micro_batches for u in b.utt_ids]
         for p in self.model.parameters():
             p.grad = None
@@ -317,11 +424,11 @@ class Trainer:
         if self.dist.world_size > 1:
             raise TrainingDiverged(
                 f"update {self.num_updates + 1}: out of memory on rank {self.dist.rank} with "
-                f"batch(es) {shapes} ({' '.join(ids)}); under DDP the other ranks cannot skip it. "
+                f"batch(es) {inputs} ({' '.join(ids)}); under DDP the other ranks cannot skip it. "
                 "Lower train.data.batch_bins (or max_duration), set train.data.max_length, or "
                 f"use more GPUs, then resume from {self.exp_dir / checkpoint.LAST}"
             )
-        self._bad_step(f"out of memory, inputs {shapes}", ids)
+        self._bad_step(f"out of memory, inputs {inputs}", ids)
         return False
 
     def _overflow(self) -> bool:
@@ -452,6 +559,8 @@ class Trainer:
             last_metrics={"train": self.last_train, "valid": self.last_valid},
             train_config=to_dict(self.cfg),
         )
+        if self.unlabeled is not None:
+            state["streams"] = {self.unlabeled.name: self.unlabeled.state_dict()}
         return state
 
     def save(self, best: bool = False) -> Path | None:
@@ -499,6 +608,13 @@ class Trainer:
         self.last_train = dict(last_metrics.get("train", {}))
         self.last_valid = dict(last_metrics.get("valid", {}))
         self.epoch = int(state["epoch"])
+        streams = state.get("streams") or {}
+        if self.unlabeled is not None:
+            if self.unlabeled.name not in streams:
+                raise checkpoint.CheckpointError(
+                    f"{path} has no position of the {self.unlabeled.name} stream: it was not "
+                    "written by a joint run; start a new experiment directory")
+            self.unlabeled.load_state_dict(streams[self.unlabeled.name])
         if int(state.get("world_size", 1)) == self.dist.world_size:
             self.position = int(state["position"])
             set_rng_state(state["rng"][self.dist.rank])
@@ -509,6 +625,8 @@ class Trainer:
                 path, state.get("world_size"), self.dist.world_size, self.epoch,
             )
             self.position = 0
+            if self.unlabeled is not None:
+                self.unlabeled.position = 0
         logger.info("resumed from %s at update %d (epoch %d)", path, self.num_updates, self.epoch)
 
     def init_from(self, path: Path, optimizer: bool) -> None:
@@ -666,4 +784,9 @@ class Trainer:
             "bad_steps": self.bad_total,
             "checkpoint_last": str(self.exp_dir / checkpoint.LAST),
             "checkpoint_best": str(self.exp_dir / checkpoint.BEST),
+            **({} if self.unlabeled is None else {
+                "unlabeled_utterances": len(self.unlabeled.dataset),
+                "unlabeled_epochs": round(self.unlabeled.epoch + self.unlabeled.position
+                                          / (len(self.unlabeled.sampler.batches(self.unlabeled.epoch)) or 1), 3),
+            }),
         }
