@@ -13,7 +13,11 @@ of the frames end up masked. Padding is never masked.
 
 from __future__ import annotations
 
+import math
+
 import torch
+
+from asrkit.models.frontend import receptive_field
 
 
 def lengths_to_padding_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
@@ -106,3 +110,12 @@ def negatives_from_flat(flat: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     if not bool(mask.flatten()[rows].all()):
         raise ValueError("a distractor index points at an unmasked frame")
     return position[rows]
+
+
+def min_input_length(cfg) -> int:
+    """Shortest input (samples, or fbank frames) of a ``Wav2Vec2Config`` that gives its time
+    masking room to work: a span of M masked frames must fit with a frame to spare (fairseq's
+    rule), so shorter utterances are excluded (and reported) by the stages that pretrain."""
+    frames = cfg.mask_time_length + 1
+    stride = math.prod(s for _, _, s in cfg.feature_encoder_layers)
+    return receptive_field(cfg.feature_encoder_layers) + (frames - 1) * stride
