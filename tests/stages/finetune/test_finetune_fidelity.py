@@ -21,11 +21,13 @@ MICRO = {"encoder_layers": 2, "encoder_dim": 64, "encoder_ffn_dim": 128, "encode
 def test_finetuning_does_not_keep_the_pretraining_dropouts(tmp_path):
     pretrained = config_for("tiny", {**MICRO, "dropout": 0.1, "attention_dropout": 0.1,
                                      "activation_dropout": 0.1, "dropout_input": 0.1,
-                                     "layerdrop": 0.1, "mask_time_prob": 0.65})
+                                     "layerdrop": 0.1, "mask_time_prob": 0.65,
+                                     "feature_grad_mult": 0.1})
     save(tmp_path / "ssl.pt", Wav2Vec2ForPreTraining(pretrained), "wav2vec2_pretrain")
     _, cfg, _ = load_encoder(str(tmp_path / "ssl.pt"), {})
     assert (cfg.dropout, cfg.attention_dropout, cfg.activation_dropout, cfg.dropout_input,
             cfg.layerdrop, cfg.mask_time_prob) == (0.0,) * 6
+    assert cfg.feature_grad_mult == 1.0  # a trained front end learns at the full rate
     chosen = {"dropout": 0.05, "mask_time_prob": 0.5}
     _, cfg, _ = load_encoder(str(tmp_path / "ssl.pt"), chosen)
     assert (cfg.dropout, cfg.attention_dropout, cfg.mask_time_prob) == (0.05, 0.0, 0.5)
