@@ -6,9 +6,12 @@
 #   2 dump          asrkit-dump                       -> dump/<feats>/<set>/   (ark/scp)
 #   3 SSL pretrain  asrkit-pretrain                   -> exp/ssl_<tag>/
 #   4 fine-tune     asrkit-finetune (CTC)             -> exp/asr_<tag>/
+#     or BL-JUST    asrkit-bljust (--train-mode bljust: joint SSL + CTC) -> exp/asr_<tag>/
 #   5 LM + decode   asrkit-lm, asrkit-decode          -> exp/asr_<tag>/decode_<dtag>/<test>/hyp
 #   6 score         asrkit-score, RESULTS.md          -> .../<test>/score/, RESULTS.md
 #   7 classify      asrkit-classify (--classify-targets) -> exp/cls_<target>_<tag>/eval_<test>/
+#   8 explain       asrkit-explain (--explain-models)  -> exp/<cls or asr exp>/explain/<test>/
+#   9 export        asrkit-export (ONNX, INT8, parity)  -> exp/asr_<tag>/export/
 #
 # Each stage skips work that finished before (a .done marker in its output directory);
 # training resumes from its last checkpoint; pass --force true to redo finished work.
@@ -54,6 +57,9 @@ pretrain_opts=        # extra options, e.g. "--set optim.lr=1e-3"
 finetune_configs="conf/finetune_tiny.yaml"  # space separated
 finetune_opts=        # extra options, e.g. "--set finetune.average_best=3"
 init=ssl              # ssl (stage-3 result) | none (random init) | path to a HF dir or fairseq .pt
+train_mode=pretrain_finetune  # pretrain_finetune | bljust (stage 4 trains asrkit-bljust: joint SSL + CTC)
+bljust_configs="conf/bljust_tiny.yaml"  # --train-mode bljust: one experiment per config (for each SSL model)
+bljust_opts=          # extra options for asrkit-bljust, e.g. "--set bljust.gamma.max=0.5"
 
 # Stage 5: LM and decoding
 use_lm=false          # train an n-gram LM on the training text and beam-search with it
@@ -69,6 +75,15 @@ classify_configs="conf/classify_tiny.yaml"  # space separated
 classify_opts=        # extra options for asrkit-classify train
 classify_init=        # encoder: default the first stage-3 experiment (--init ssl), else --init
 
+# Stage 8: explanations (Grad-CAM, saliency, integrated gradients; a deletion test) on test_sets
+explain_models=       # cls (stage 7's classifiers), asr (stage 4's CTC models) or "cls asr" ("": no stage 8)
+explain_num_utts=4    # utterances drawn from each test set
+explain_opts=         # extra options for asrkit-explain, e.g. "--layer layer:-1 --ctc-target word:1"
+
+# Stage 9: export (ONNX graph, INT8 models; parity checked on the first test set)
+export=false          # true: stage 9 exports every CTC model (it also runs when --stage is 9)
+export_opts=          # extra options for asrkit-export, e.g. "--format onnx,onnx-int8 --sherpa yes"
+
 . utils/parse_options.sh
 . ./path.sh
 . ./cmd.sh
@@ -77,6 +92,7 @@ classify_init=        # encoder: default the first stage-3 experiment (--init ss
 [ -n "${valid_set}" ] || die "--valid-set is required"
 [ -n "${unlabeled_set}" ] || unlabeled_set=${train_set}
 if "${skip_data_prep}"; then stage=$(( stage > 3 ? stage : 3 )); fi
+case ${train_mode} in pretrain_finetune|bljust) ;; *) die "--train-mode ${train_mode}: pretrain_finetune or bljust" ;; esac
 
 run_stage() { [ "${stage}" -le "$1" ] && [ "${stop_stage}" -ge "$1" ]; }
 done_or_forced() { [ -f "$1/.done" ] && ! "${force}"; }
@@ -94,18 +110,22 @@ ssl_dirs=()
 if [ "${init}" = ssl ] && ! "${skip_pretrain}"; then
   for c in ${pretrain_configs}; do ssl_dirs+=("${expdir}/ssl_$(tag_of "${c}" "${pretrain_opts}")"); done
 fi
+# BL-JUST (--train-mode bljust) takes stage 4's place: from a stage-3 model its exploration is
+# that pretraining, from none it explores itself; its experiments are named and decoded alike.
+train_configs=${finetune_configs} train_opts=${finetune_opts}
+if [ "${train_mode}" = bljust ]; then train_configs=${bljust_configs} train_opts=${bljust_opts}; fi
 asr_dirs=() asr_inits=() asr_configs=()
-for fc in ${finetune_configs}; do
+for fc in ${train_configs}; do
   if [ "${init}" = ssl ] && ! "${skip_pretrain}"; then
     for s in "${ssl_dirs[@]}"; do
-      asr_dirs+=("${expdir}/asr_$(tag_of "${fc}" "${finetune_opts}")_from_${s##*/ssl_}")
+      asr_dirs+=("${expdir}/asr_$(tag_of "${fc}" "${train_opts}")_from_${s##*/ssl_}")
       asr_inits+=("${s}/checkpoint_best.pt") asr_configs+=("${fc}")
     done
   elif [ "${init}" = ssl ] || [ "${init}" = none ]; then
-    asr_dirs+=("${expdir}/asr_$(tag_of "${fc}" "${finetune_opts}")_scratch") asr_inits+=(none)
+    asr_dirs+=("${expdir}/asr_$(tag_of "${fc}" "${train_opts}")_scratch") asr_inits+=(none)
     asr_configs+=("${fc}")
   else
-    asr_dirs+=("${expdir}/asr_$(tag_of "${fc}" "${finetune_opts}")_from_$(basename "${init%/}" .pt)")
+    asr_dirs+=("${expdir}/asr_$(tag_of "${fc}" "${train_opts}")_from_$(basename "${init%/}" .pt)")
     asr_inits+=("${init}") asr_configs+=("${fc}")
   fi
 done
@@ -158,7 +178,22 @@ if run_stage 3 && ! "${skip_train}" && [ "${#ssl_dirs[@]}" -gt 0 ]; then
   done
 fi
 
-if run_stage 4 && ! "${skip_train}"; then
+if run_stage 4 && ! "${skip_train}" && [ "${train_mode}" = bljust ]; then
+  held_out=()
+  for t in ${test_sets}; do held_out+=(--held-out-data "${dumpdir}/${feats_type}/${t}"); done
+  for i in "${!asr_dirs[@]}"; do
+    dir=${asr_dirs[$i]}
+    if done_or_forced "${dir}"; then log "Stage 4: ${dir} already trained"; continue; fi
+    log "Stage 4: BL-JUST ${asr_configs[$i]} (init: ${asr_inits[$i]}, unlabeled: ${unlabeled_set}) -> ${dir}" \
+        "(log: ${dir}/log/bljust.log)"
+    # shellcheck disable=SC2086
+    ${cuda_cmd} --gpu "${ngpu}" "${dir}/log/bljust.log" \
+      asrkit-bljust --ngpu "${ngpu}" --config "${asr_configs[$i]}" --init "${asr_inits[$i]}" \
+        --train-data "${train_dump}" --unlabeled-data "${dumpdir}/${feats_type}/${unlabeled_set}" \
+        --valid-data "${dumpdir}/${feats_type}/${valid_set}" "${held_out[@]}" \
+        --exp-dir "${dir}" $("${force}" && echo --force --no-resume) ${bljust_opts}
+  done
+elif run_stage 4 && ! "${skip_train}"; then
   for i in "${!asr_dirs[@]}"; do
     dir=${asr_dirs[$i]}
     if done_or_forced "${dir}"; then log "Stage 4: ${dir} already trained"; continue; fi
@@ -220,20 +255,23 @@ if run_stage 6 && ! "${skip_eval}"; then
   done
   collect_results
 fi
+# Stage 7's experiments: one per (target, config), named for where the encoder came from.
+cinit=${classify_init:-${init}}
+if [ "${cinit}" = ssl ]; then
+  cinit=none
+  [ "${#ssl_dirs[@]}" -gt 0 ] && cinit=${ssl_dirs[0]}/checkpoint_best.pt
+fi
+case ${cinit} in
+  none) cls_from=scratch ;;
+  */checkpoint_*.pt) cls_from=$(basename "$(dirname "${cinit}")"); cls_from=${cls_from#ssl_} ;;
+  *) cls_from=$(basename "${cinit%/}" .pt) ;;
+esac
+cls_dir() { echo "${expdir}/cls_$1_$(tag_of "$2" "${classify_opts}")_from_${cls_from}"; }
+
 if run_stage 7 && [ -n "${classify_targets}" ]; then
-  cinit=${classify_init:-${init}}
-  if [ "${cinit}" = ssl ]; then
-    cinit=none
-    [ "${#ssl_dirs[@]}" -gt 0 ] && cinit=${ssl_dirs[0]}/checkpoint_best.pt
-  fi
-  case ${cinit} in  # the experiment's name says where its encoder came from
-    none) from=scratch ;;
-    */checkpoint_*.pt) from=$(basename "$(dirname "${cinit}")"); from=${from#ssl_} ;;
-    *) from=$(basename "${cinit%/}" .pt) ;;
-  esac
   for target in ${classify_targets}; do
     for cc in ${classify_configs}; do
-      dir=${expdir}/cls_${target}_$(tag_of "${cc}" "${classify_opts}")_from_${from}
+      dir=$(cls_dir "${target}" "${cc}")
       if done_or_forced "${dir}"; then
         log "Stage 7: ${dir} already trained"
       else
@@ -255,5 +293,43 @@ if run_stage 7 && [ -n "${classify_targets}" ]; then
     done
   done
   collect_results
+fi
+
+if run_stage 8; then
+  [ -n "${explain_models}" ] || log "Stage 8: nothing to explain (--explain-models cls, asr or \"cls asr\")"
+  explain_dirs=()
+  for m in ${explain_models}; do
+    case ${m} in
+      cls) for target in ${classify_targets}; do
+             for cc in ${classify_configs}; do explain_dirs+=("$(cls_dir "${target}" "${cc}")"); done
+           done ;;
+      asr) explain_dirs+=("${asr_dirs[@]}") ;;
+      *) die "--explain-models: '${m}' is neither cls nor asr" ;;
+    esac
+  done
+  for dir in "${explain_dirs[@]}"; do
+    [ -f "${dir}/model.pt" ] || die "Stage 8: ${dir}/model.pt not found; train it first (stage 4 or 7)"
+    for t in ${test_sets}; do
+      out=${dir}/explain/${t}
+      if done_or_forced "${out}"; then log "Stage 8: ${out} already explained"; continue; fi
+      log "Stage 8: explaining ${dir} on ${explain_num_utts} utterances of ${t} -> ${out}"
+      # shellcheck disable=SC2086
+      asrkit-explain --model "${dir}" --data "${dumpdir}/${feats_type}/${t}" --out "${out}" \
+        --num-utts "${explain_num_utts}" $("${force}" && echo --force) ${explain_opts}
+    done
+  done
+fi
+if run_stage 9 && { "${export}" || [ "${stage}" -ge 9 ]; }; then
+  t=${test_sets%% *}  # the parity check (and sherpa-onnx) runs on the first test set
+  for dir in "${asr_dirs[@]}"; do
+    out=${dir}/export
+    if done_or_forced "${out}"; then log "Stage 9: ${out} already exported"; continue; fi
+    log "Stage 9: exporting ${dir} -> ${out} (parity on ${t}; log: ${out}/log/export.log)"
+    # shellcheck disable=SC2046,SC2086
+    ${decode_cmd} "${out}/log/export.log" \
+      asrkit-export "${dir}" --out "${out}" ${t:+--check-data "${dumpdir}/${feats_type}/${t}"} \
+        --calib-data "${dumpdir}/${feats_type}/${valid_set}" $("${force}" && echo --force) ${export_opts}
+    [ -f "${out}/parity.md" ] && cat "${out}/parity.md"
+  done
 fi
 log "Done (stages ${stage}..${stop_stage})."

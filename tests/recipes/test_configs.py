@@ -8,10 +8,13 @@ import re
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 
 from asrkit import config as configlib
 from asrkit import grid as gridlib
+from asrkit.bljust import BLJustConfig
+from asrkit.bljust import build_model as build_bljust
 from asrkit.classify import ClassifyConfig
 from asrkit.decode import DecodeStageConfig
 from asrkit.finetune import FinetuneConfig
@@ -68,12 +71,23 @@ def check_grid(path: Path) -> None:
     gridlib.load(path, recipe=path.parents[1])  # its configs must exist in the recipe
 
 
+def check_bljust(path: Path) -> None:
+    from asrkit.train.bilevel import Plan
+
+    cfg = configlib.load(BLJustConfig, path)
+    cfg.train.check()
+    plan = Plan(cfg.bljust)
+    assert not plan.warnings(), f"{path}: {plan.warnings()}"
+    with torch.device("meta"):  # the model builds (sizes and masks fit) without the weights
+        build_bljust("none", cfg, vocab_size=32)
+
+
 def check_classify(path: Path) -> None:
     configlib.load(ClassifyConfig, path).train.check()
 
 
 SCHEMAS = {"pretrain_": check_pretrain, "finetune_": check_finetune, "decode_": check_decode,
-           "classify_": check_classify,
+           "classify_": check_classify, "bljust_": check_bljust,
            "grid_": check_grid}
 
 
