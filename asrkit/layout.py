@@ -11,6 +11,8 @@ A recipe's experiment tree::
     exp/<cls_exp>/                     classification (stage 7)
         model.pt  model_info.json  classes.txt
         eval_<test_set>/               classify_score.json  predictions.tsv  confusion.png ...
+    exp/<cls_exp or asr_exp>/explain/<test_set>/   explanations (stage 8)
+        <utt>.png  aopc.json  aopc.md  deletion_curves.png  excluded_utts.txt
     RESULTS.md                         every score.json (and classify_score.json) under exp/
 
 A stage writes these names and the next one reads them; neither imports the other.
@@ -29,4 +31,6 @@ SCORE_JSON = "score.json"
 RESULTS_MD = "RESULTS.md"
 CLASSIFY_SCORE = "classify_score.json"  # exp/<cls_exp>/eval_<set>/: stage 7's scores, for RESULTS.md
 PREDICTIONS = "predictions.tsv"  # stage 7: <utt> <true> <predicted> <p(class)...>, tab-separated
+EXPLAIN_DIR = "explain"  # exp/<exp>/explain/<set>/: stage 8
+AOPC_JSON = "aopc.json"  # stage 8: the deletion test per method, for the README/RESULTS
 COMPARISON_MD = "comparison.md"  # exp/<grid>/: asrkit-experiment's table, a section of RESULTS.md

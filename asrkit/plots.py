@@ -1,4 +1,5 @@
-"""PNG figures that sit next to the numbers: training curves, confusion matrices, learning curves.
+"""PNG figures that sit next to the numbers: training curves, confusion matrices, learning curves,
+explanations (waveform, log-mel and relevance on one time axis) and deletion curves.
 
 Figures are drawn with matplotlib's object API on the Agg canvas (no pyplot, no display,
 safe in job scripts and worker processes). matplotlib is imported when a figure is drawn,
@@ -159,6 +160,105 @@ def plot_learning_curve(
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     if lines:
+        ax.legend(fontsize="small")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    return path
+
+
+def plot_explanation(
+    path: str | Path,
+    heat: Mapping[str, np.ndarray],
+    frame_seconds: float,
+    *,
+    waveform: np.ndarray | None = None,
+    sample_rate: int = 16000,
+    logmel: np.ndarray | None = None,
+    logmel_shift: float = 0.01,
+    labels: Sequence[tuple[str, float, float]] = (),
+    highlight: tuple[float, float] | None = None,
+    title: str = "",
+) -> Path:
+    """One utterance on one time axis (seconds): the waveform with ``labels`` (text, start,
+    end) at their times, the log-mel spectrogram ``[frames, bins]``, and one heat strip per
+    method (``heat``: relevance per frame of ``frame_seconds``, each scaled to [0, 1]) with
+    a colour bar; ``highlight`` shades the explained span."""
+    from matplotlib.figure import Figure
+
+    rows = ([("wave", 1.4)] if waveform is not None else []) + (
+        [("logmel", 1.8)] if logmel is not None else []) + [(name, 0.45) for name in heat]
+    fig = Figure(figsize=(10, 1.0 + sum(h for _, h in rows)), layout="constrained")
+    axes = fig.subplots(len(rows), 1, sharex=True, squeeze=False,
+                        gridspec_kw={"height_ratios": [h for _, h in rows]})[:, 0]
+    lengths = [len(v) * frame_seconds for v in heat.values()]
+    duration = max(lengths + ([len(waveform) / sample_rate] if waveform is not None else [])
+                   + ([len(logmel) * logmel_shift] if logmel is not None else []))
+    ax_iter = iter(axes)
+    first = axes[0]
+    if waveform is not None:
+        ax = next(ax_iter)
+        ax.plot(np.arange(len(waveform)) / sample_rate, waveform, linewidth=0.4, color="0.3")
+        ax.set_ylabel("wave", fontsize="small")
+        ax.set_yticks([])
+    if logmel is not None:
+        ax = next(ax_iter)
+        ax.imshow(np.asarray(logmel).T, origin="lower", aspect="auto", cmap="viridis",
+                  extent=(0, len(logmel) * logmel_shift, 0, logmel.shape[1]))
+        ax.set_ylabel("log-mel", fontsize="small")
+    image = None
+    for name, values in heat.items():
+        ax = next(ax_iter)
+        values = np.clip(np.asarray(values, dtype=float), 0, None)
+        scaled = values / values.max() if values.size and values.max() > 0 else values
+        image = ax.imshow(scaled[None], aspect="auto", cmap="inferno", vmin=0, vmax=1,
+                          extent=(0, len(values) * frame_seconds, 0, 1))
+        ax.set_yticks([])
+        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize="small")
+    if image is not None:
+        fig.colorbar(image, ax=list(axes[len(axes) - len(heat):]), label="relevance (max = 1)",
+                     shrink=0.9, pad=0.01)
+    for ax in axes:
+        if highlight is not None:
+            ax.axvspan(*highlight, color="tab:cyan", alpha=0.15 if ax is not first else 0.25)
+    for text, start, end in labels:
+        first.axvline(start, color="tab:blue", linewidth=0.5, alpha=0.5)
+        first.text((start + end) / 2, 1.02, text, transform=first.get_xaxis_transform(),
+                   ha="center", va="bottom", fontsize="small", clip_on=False)
+    axes[-1].set_xlim(0, duration)
+    axes[-1].set_xlabel("time (s)")
+    if title:
+        fig.suptitle(title, fontsize="medium")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    return path
+
+
+def plot_deletion_curves(
+    path: str | Path,
+    fractions: Sequence[float],
+    curves: Mapping[str, Sequence[float]],
+    *,
+    ylabel: str = "score drop",
+    title: str = "deletion test",
+) -> Path:
+    """Mean score drop against the fraction of frames deleted, one line per method (its
+    AOPC, the mean of the line, belongs in its label)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.4, 4.2))
+    fig.subplots_adjust(left=0.14, right=0.97, bottom=0.12, top=0.9)
+    ax = fig.add_subplot()
+    xs = 100 * np.asarray(fractions, dtype=float)
+    for label, ys in curves.items():
+        style = "k--" if label.startswith("random") else "o-"
+        ax.plot(xs, ys, style, label=label, markersize=3)
+    ax.set_xlabel("frames deleted, most relevant first (%)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    if curves:
         ax.legend(fontsize="small")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Create (or update) asrkit's virtual environment and install asrkit in editable mode.
 #
-#   tools/install.sh                      # venv in tools/venv, extras dev,bench,lm
+#   tools/install.sh                      # venv in tools/venv, extras dev,bench,lm,explain,export
 #   VENV=/path/to/venv tools/install.sh   # another place
 #   TORCH_SPEC='torch==2.5.1' TORCH_PIP_ARGS='--index-url https://download.pytorch.org/whl/cu124' tools/install.sh
 #   EXTRAS=dev tools/install.sh           # fewer extras
@@ -16,7 +16,7 @@ VENV=${VENV:-$root/tools/venv}
 PYTHON=${PYTHON:-python3}
 TORCH_SPEC=${TORCH_SPEC:-torch==2.13.0}
 TORCH_PIP_ARGS=${TORCH_PIP_ARGS:-}
-EXTRAS=${EXTRAS:-dev,bench,lm}
+EXTRAS=${EXTRAS:-dev,bench,lm,explain,export}
 
 say() { echo "[install] $*"; }
 
