@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from asrkit.grid import RUN_LOG, Amount, Arm, Grid, read_status
+from asrkit.grid import RUN_LOG, Amount, Arm, Grid, passes, read_status
 from asrkit.layout import DECODE_INFO, SCORE_DIR, SCORE_JSON
 
 METRICS = (("dev", "cer"), ("dev", "wer"), ("test", "cer"), ("test", "wer"))
@@ -37,6 +37,7 @@ class Row:
         default_factory=lambda: {m: [] for m in METRICS})
     chosen: Counter = field(default_factory=Counter)  # decode config names dev chose
     missing: list[str] = field(default_factory=list)  # arms without numbers, and why
+    passes: int | None = None  # planned forward/backward passes of one arm (a joint update: 2)
 
     @property
     def n(self) -> int:
@@ -117,7 +118,9 @@ def summarize(grid: Grid, arm_dirs: list[tuple[Arm, Path]]) -> list[Row]:
     for decoding in grid.decodings:
         for arm, _ in arm_dirs:
             key = (decoding, arm.init_kind, arm.start, arm.finetune.tag, arm.amount)
-            row = rows.setdefault(key, Row(*key))
+            if key not in rows:
+                rows[key] = Row(*key, passes=passes(arm))
+            row = rows[key]
             outcome = outcomes[arm.name]
             if isinstance(outcome, str):
                 row.missing.append(outcome)
@@ -135,11 +138,17 @@ def summarize(grid: Grid, arm_dirs: list[tuple[Arm, Path]]) -> list[Row]:
 
 def versus_scratch(rows: list[Row]) -> dict[int, float]:
     """Row index -> relative difference (%) of its mean test CER to scratch's, for every
-    non-scratch row with a scratch row of the same decoding, fine-tuning and amount."""
+    non-scratch row with a scratch row of the same decoding, fine-tuning and amount (a
+    BL-JUST row: the scratch row of its decoding and amount, when there is one)."""
     scratch = {(r.decoding, r.finetune, r.amount): r for r in rows if r.init == "scratch"}
+    # a BL-JUST arm has no fine-tuning config of its own: the one scratch row of its amount
+    alone = {(r.decoding, r.amount): r for r in rows if r.init == "scratch"}
+    if len(alone) != len(scratch):
+        alone = {}
     out = {}
     for i, row in enumerate(rows):
-        base = scratch.get((row.decoding, row.finetune, row.amount))
+        base = (alone.get((row.decoding, row.amount)) if row.init == "bljust"
+                else scratch.get((row.decoding, row.finetune, row.amount)))
         if row.init == "scratch" or base is None:
             continue
         ours, theirs = row.mean_sd(("test", "cer")), base.mean_sd(("test", "cer"))
@@ -165,18 +174,19 @@ def render(title: str, rows: list[Row], images: list[tuple[str, str]]) -> str:
         "dev and test; where a decoding has several configs, the arm's dev WER chose one "
         "(decode config), and test was scored once with it. *vs scratch*: the relative "
         "difference of the mean test CER to scratch's at the same amount, fine-tuning and "
-        "decoding (negative: fewer errors).",
+        "decoding (negative: fewer errors). *passes*: the forward/backward passes one arm plans "
+        "(updates × micro-batches, pretraining included; a BL-JUST joint update counts 2).",
         "",
         "| decoding | init | pretraining | fine-tuning | labeled | n | dev CER | dev WER "
-        "| test CER | test WER | test CER vs scratch | decode config | not finished |",
-        "|---|---|---|---|---|--:|--:|--:|--:|--:|--:|---|---|",
+        "| test CER | test WER | test CER vs scratch | decode config | not finished | passes |",
+        "|---|---|---|---|---|--:|--:|--:|--:|--:|--:|---|---|--:|",
     ]
     for i, r in enumerate(rows):
         chosen = ", ".join(f"{name} ×{k}" if len(r.chosen) > 1 else name for name, k in r.chosen.items())
         rel = f"{relative[i]:+.1f}%" if i in relative else "-"
         cells = [r.decoding, r.init, r.start, r.finetune, r.amount.tag or "-", str(r.n),
                  *(_cell(r.mean_sd(m)) for m in METRICS), rel, chosen or "-",
-                 "; ".join(r.missing) or "-"]
+                 "; ".join(r.missing) or "-", str(r.passes) if r.passes is not None else "-"]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     for caption, path in images:

@@ -134,7 +134,7 @@ def run_arm(grid_path: Path, grid: Grid, index: int, force: bool, extra: list[st
     if read_status(directory)["state"] == "done" and not force:
         print(f"{arm.name}: finished before ({directory})")
         return 0
-    init = {"scratch": "none", "ssl": None}.get(arm.init, arm.init)
+    init = {"scratch": "none", "ssl": None, "bljust": "none"}.get(arm.init, arm.init)
     if arm.pretraining is not None:
         checkpoint = pretrained_checkpoint(arm.pretraining)
         if isinstance(checkpoint, str):

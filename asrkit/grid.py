@@ -9,6 +9,9 @@ A grid crosses pretraining configs × fine-tuning configs × inits × labeled am
     labeled_minutes: [5, 10, 20, 40] # run.sh --labeled-minutes N (or train_sets: [...])
     seeds: [1, 2, 3]                 # --set train.seed=S for fine-tuning (and pretraining)
     decodings: {greedy: [conf/decode_greedy.yaml], lm: [conf/decode_beam.yaml]}
+    bljust: [{config: conf/bljust_tiny.yaml}]   # with init bljust: joint SSL + CTC arms
+    equal_passes: true               # each BL-JUST arm must run as many forward/backward
+                                     # passes as pretraining + fine-tuning (checked up front)
 
 An **arm** is one fine-tuning run with its decodes and scores: ``./run.sh --stage 3
 --stop-stage 6`` in its own experiment directory ``exp/<grid>/<arm>/``. A **pretraining**
@@ -16,6 +19,13 @@ runs once per (pretraining variant, pool, seed) in ``exp/pretraining/<name>/`` a
 by every arm that starts from it, in this grid and in others. Each run keeps a
 ``status.json`` (pending, running, done or failed, with its log), which is what makes a
 grid resumable. Paths in a grid are relative to the recipe directory.
+
+A **bljust** arm (``inits: [..., bljust]``) trains one of the ``bljust:`` configs from scratch
+with ``./run.sh --train-mode bljust --init none`` (its own exploration, joint phase and final
+fine-tuning; :mod:`asrkit.bljust`) in place of a pretraining and a fine-tuning. Each arm's
+planned forward/backward passes (:func:`passes`: updates × micro-batches, a joint update
+counting 2) are in the comparison, and ``equal_passes: true`` makes the grid fail before
+anything runs unless every BL-JUST arm's passes equal every pretraining + fine-tuning pair's.
 """
 
 from __future__ import annotations
@@ -32,7 +42,7 @@ from typing import Any
 from asrkit import config as configlib
 from asrkit.fileio import atomic_open
 
-INITS = ("scratch", "ssl")
+INITS = ("scratch", "ssl", "bljust")
 PRETRAINING_DIR = "pretraining"  # under exp/: the pretrainings every grid shares
 STATUS = "status.json"
 RUN_LOG = "run.log"  # ./run.sh's output, in the run's directory
@@ -41,7 +51,8 @@ DRIVER_OPTIONS = frozenset({
     "--stage", "--stop-stage", "--expdir", "--init", "--pretrain-configs", "--pretrain-opts",
     "--finetune-configs", "--finetune-opts", "--decode-configs", "--test-sets", "--results",
     "--force", "--train-set", "--labeled-minutes", "--unlabeled-set", "--unlabeled-minutes",
-    "--skip-data-prep", "--skip-pretrain", "--skip-train", "--skip-eval",
+    "--skip-data-prep", "--skip-pretrain", "--skip-train", "--skip-eval", "--train-mode",
+    "--bljust-configs", "--bljust-opts",
 })
 
 
@@ -74,7 +85,7 @@ class Grid:
 
     finetune: list[Variant]
     decodings: dict[str, list[str]]  # name -> decode configs; dev picks one per arm and decoding
-    inits: list[str] = field(default_factory=lambda: list(INITS))
+    inits: list[str] = field(default_factory=lambda: ["scratch", "ssl"])
     pretrain: list[Variant] = field(default_factory=list)
     seeds: list[int] = field(default_factory=lambda: [1])
     pretrain_seed: int | None = None  # null: each seed pretrains its own model; N: one, seed N
@@ -85,6 +96,8 @@ class Grid:
     dev_set: str = "dev"  # decoded to choose (LM weights); never test
     test_set: str = "test"
     run_opts: list[str] = field(default_factory=list)  # more options for every ./run.sh call
+    bljust: list[Variant] = field(default_factory=list)  # BL-JUST configs of the bljust arms
+    equal_passes: bool = False  # every bljust arm runs the passes of pretraining + fine-tuning
 
 
 @dataclass(frozen=True)
@@ -122,9 +135,9 @@ class Pretraining:
 
 @dataclass(frozen=True)
 class Arm:
-    init: str  # scratch, ssl or a checkpoint path
+    init: str  # scratch, ssl, bljust or a checkpoint path
     pretraining: Pretraining | None
-    finetune: Variant
+    finetune: Variant  # the fine-tuning (or, for a bljust arm, the BL-JUST) config
     amount: Amount
     seed: int
 
@@ -137,11 +150,11 @@ class Arm:
         """What fine-tuning starts from, for tables: a pretraining variant or a checkpoint."""
         if self.pretraining is not None:
             return self.pretraining.variant.tag
-        return "-" if self.init == "scratch" else self.init
+        return "-" if self.init in ("scratch", "bljust") else self.init
 
     @property
     def name(self) -> str:
-        init = {"scratch": "scratch", "ssl": f"ssl-{self.start}"}.get(
+        init = {"scratch": "scratch", "ssl": f"ssl-{self.start}", "bljust": "bljust"}.get(
             self.init, f"init-{_slug(Path(self.init.rstrip('/')).stem)}")
         return "_".join(p for p in (self.amount.tag, init, self.finetune.tag, f"seed{self.seed}") if p)
 
@@ -189,7 +202,12 @@ def check(grid: Grid, recipe: Path) -> list[str]:
         problems.append("inits: ssl needs at least one pretrain config")
     if grid.pretrain and "ssl" not in grid.inits:
         problems.append("pretrain: listed, but no init is ssl to use it")
+    if "bljust" in grid.inits and not grid.bljust:
+        problems.append("inits: bljust needs at least one bljust config")
+    if grid.bljust and "bljust" not in grid.inits:
+        problems.append("bljust: listed, but no init is bljust to use it")
     configs = [("pretrain", v.config) for v in grid.pretrain] + [("finetune", v.config) for v in grid.finetune]
+    configs += [("bljust", v.config) for v in grid.bljust]
     configs += [(f"decodings.{name}", c) for name, cs in grid.decodings.items() for c in cs]
     for name, cs in grid.decodings.items():
         if not cs:
@@ -204,6 +222,68 @@ def check(grid: Grid, recipe: Path) -> list[str]:
         twice = _repeated([a.name for a in arms(grid)])
         if twice:
             problems.append(f"arms named alike ({', '.join(twice)}): give the variants a name")
+    if not problems and grid.equal_passes:
+        problems += _unequal_passes(grid, recipe)
+    return problems
+
+
+# ---- compute: forward/backward passes per arm ------------------------------------------------
+
+
+def _config_data(path: Path, overrides: list[str]) -> dict[str, Any]:
+    """A training config as plain data with ``key.sub=value`` overrides applied."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    for setting in overrides:
+        key, _, text = setting.partition("=")
+        node = data
+        *parents, last = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = yaml.safe_load(text) if text else ""
+    return data
+
+
+def variant_passes(variant: Variant, recipe: Path = Path("."), bljust: bool = False) -> int:
+    """Planned forward/backward passes of one training config: updates × micro-batches, or for
+    a BL-JUST config its phases' (a joint update counts 2). Early stopping may run fewer."""
+    from asrkit.train.bilevel import BilevelConfig, Plan
+
+    data = _config_data(recipe / variant.config, variant.overrides)
+    train = data.get("train") or {}
+    accum = int(train.get("accum_grad", 1))
+    if bljust:
+        return Plan(configlib.from_dict(BilevelConfig, data.get("bljust") or {}, "bljust")).passes(accum)
+    return accum * int(train.get("max_updates", 10_000))
+
+
+def passes(arm: Arm, recipe: Path = Path(".")) -> int | None:
+    """Planned forward/backward passes of an arm (pretraining included), None when a config
+    cannot be read."""
+    try:
+        if arm.init == "bljust":
+            return variant_passes(arm.finetune, recipe, bljust=True)
+        total = variant_passes(arm.finetune, recipe)
+        if arm.pretraining is not None:
+            total += variant_passes(arm.pretraining.variant, recipe)
+        return total
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
+
+
+def _unequal_passes(grid: Grid, recipe: Path) -> list[str]:
+    pairs = {(p.tag, f.tag): variant_passes(p, recipe) + variant_passes(f, recipe)
+             for p in grid.pretrain for f in grid.finetune}
+    problems = []
+    for variant in grid.bljust:
+        ours = variant_passes(variant, recipe, bljust=True)
+        for (pre, ft), theirs in pairs.items():
+            if ours != theirs:
+                problems.append(
+                    f"equal_passes: bljust {variant.tag} runs {ours} forward/backward passes, "
+                    f"pretraining {pre} + fine-tuning {ft} run {theirs}; change bljust.joint.updates "
+                    f"by {(theirs - ours) / 2:+g} (a joint update is 2 passes), or the phases")
     return problems
 
 
@@ -237,7 +317,7 @@ def arms(grid: Grid) -> list[Arm]:
     for amount in amounts(grid):
         for init in grid.inits:
             for variant in grid.pretrain if init == "ssl" else [None]:
-                for ft in grid.finetune:
+                for ft in grid.bljust if init == "bljust" else grid.finetune:
                     for seed in grid.seeds:
                         pre = None if variant is None else Pretraining(
                             variant, grid.pretrain_seed if grid.pretrain_seed is not None else seed, pool)
@@ -268,10 +348,14 @@ def pretraining_argv(grid: Grid, pre: Pretraining, exp_dir: Path) -> list[str]:
 
 def arm_argv(grid: Grid, arm: Arm, exp_dir: Path, init: str) -> list[str]:
     """run.sh options for stages 3-6 of one arm, into ``exp_dir``, fine-tuning from ``init``
-    (none, or a checkpoint). Dev and test are both decoded; stage 6 writes no RESULTS.md
-    (the driver does, once the grid is done)."""
-    return ["--stage", "3", "--stop-stage", "6", "--expdir", str(exp_dir), "--init", init,
-            "--finetune-configs", arm.finetune.config, "--finetune-opts", arm.finetune.opts(arm.seed),
+    (none, or a checkpoint), or for a bljust arm training BL-JUST. Dev and test are both
+    decoded; stage 6 writes no RESULTS.md (the driver does, once the grid is done)."""
+    if arm.init == "bljust":
+        training = ["--train-mode", "bljust", "--bljust-configs", arm.finetune.config,
+                    "--bljust-opts", arm.finetune.opts(arm.seed)]
+    else:
+        training = ["--finetune-configs", arm.finetune.config, "--finetune-opts", arm.finetune.opts(arm.seed)]
+    return ["--stage", "3", "--stop-stage", "6", "--expdir", str(exp_dir), "--init", init, *training,
             "--decode-configs", " ".join(decode_configs(grid)), "--test-sets", eval_sets(grid),
             "--results", "", *arm.amount.options, *pool_options(grid), *grid.run_opts]
 

@@ -4,7 +4,7 @@ files the real stages leave (``ssl_*/checkpoint_best.pt``, ``model_info.json``,
 number the comparison must show.
 
 Error rates of the fake (in %): test CER = 60 - minutes/2 - (8 for a pretrained start)
-+ seed/2; WER = 1.5 × CER; dev is 1 point above test. Decode configs: ``decode_lm1.yaml``
+- (10 for a BL-JUST arm) + seed/2; WER = 1.5 × CER; dev is 1 point above test. Decode configs: ``decode_lm1.yaml``
 is 3 points better than greedy on dev and test; ``decode_lm2.yaml`` 4 points better on
 dev but 2 points worse on test, so only a choice made on dev picks it.
 
@@ -46,11 +46,13 @@ if opts["--stop-stage"] == "3":
     ssl.mkdir(parents=True, exist_ok=True)
     (ssl / "checkpoint_best.pt").write_text("fake")
     sys.exit(0)
-seed = int(re.search(r"train\.seed=(\d+)", opts["--finetune-opts"]).group(1))
+training = opts.get("--finetune-opts") or opts["--bljust-opts"]
+seed = int(re.search(r"train\.seed=(\d+)", training).group(1))
 minutes = int(opts.get("--labeled-minutes", 0))
 cer = 60 - minutes / 2 - (0 if opts["--init"] == "none" else 8) + seed / 2
+cer -= 10 if opts.get("--train-mode") == "bljust" else 0
 shift = {{"decode_greedy": (0, 0), "decode_lm1": (-3, -3), "decode_lm2": (-4, 2)}}
-asr = Path(exp) / ("asr_" + Path(opts["--finetune-configs"]).stem)
+asr = Path(exp) / ("asr_" + Path(opts.get("--finetune-configs") or opts["--bljust-configs"]).stem)
 asr.mkdir(parents=True, exist_ok=True)
 (asr / "model_info.json").write_text("{{}}")
 for config in opts["--decode-configs"].split():
@@ -70,7 +72,7 @@ for config in opts["--decode-configs"].split():
         (out / "score" / "score.json").write_text(json.dumps(score))
 '''
 
-CONFIGS = ("pretrain_a", "finetune_a", "finetune_b", "decode_greedy", "decode_lm1", "decode_lm2")
+CONFIGS = ("pretrain_a", "finetune_a", "finetune_b", "bljust_a", "decode_greedy", "decode_lm1", "decode_lm2")
 
 #: 2 inits × 2 labeled amounts × 2 seeds, greedy and an LM decoding with two weights.
 GRID = {
