@@ -19,7 +19,8 @@ REPO = Path(__file__).resolve().parents[1]
 PACKAGE = "asrkit"
 # asrkit.results is not one: stage 6 (asrkit.score) calls it to write RESULTS.md
 STAGES = {"asrkit.prepare", "asrkit.dump", "asrkit.pretrain", "asrkit.finetune", "asrkit.decode",
-          "asrkit.score", "asrkit.lm", "asrkit.classify", "asrkit.explain", "asrkit.bljust"}
+          "asrkit.score", "asrkit.lm", "asrkit.classify",
+          "asrkit.export", "asrkit.explain", "asrkit.bljust"}
 
 
 def modules(root: Path = REPO / PACKAGE) -> dict[str, Path]:
