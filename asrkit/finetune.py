@@ -210,7 +210,13 @@ class CTCTask(Task):
             for level, ppl in enumerate(out.rvq.perplexity, 1):
                 logs[f"rvq_ppl_{level}"] = ppl
                 means.add(f"rvq_ppl_{level}")
-        return StepOutput(loss, ntokens, logs, means=frozenset(means))
+            if bare.training and self.cfg.model.rvq.ema:
+                # dead codes replaced over the interval; every rank replaced the same codes,
+                # so one rank reports them
+                replaced = torch.stack(out.rvq.replaced).sum() if out.rvq.replaced else 0.0
+                logs["rvq_replaced"] = replaced if distributed.rank() == 0 else 0.0
+        return StepOutput(loss, ntokens, logs, means=frozenset(means),
+                          totals=frozenset({"rvq_replaced"} & set(logs)))
 
     def validate(self, loader) -> dict[str, float]:
         """Greedy decoding of this rank's validation shard: word and character error counts."""

@@ -27,20 +27,14 @@ from asrkit.cli import run_cli
 from asrkit.models import wav2vec2
 from asrkit.models.frontend import receptive_field
 from asrkit.models.objectives import PreTrainingLossConfig
+from asrkit.models.quantizer import within_group_cosine
 from asrkit.train import FeatsDataset, StepOutput, Task, TrainConfig, distributed, stage
 from asrkit.train.cli import add_common_train_args
+from asrkit.train.collapse import CollapseConfig, collapse_warnings
 
 log = logging.getLogger("asrkit.pretrain")
 
 KIND = "wav2vec2_pretrain"
-
-
-@dataclass
-class CollapseConfig:
-    """When to call a run collapsed or stuck (METHODS.md §1: report both)."""
-
-    min_code_perplexity: float = 0.1  # as a fraction of G·V codes in use
-    chance_margin: float = 0.05  # contrastive loss within 5% of ln(K+1) = learned nothing
 
 
 @dataclass
@@ -114,7 +108,8 @@ class PretrainTask(Task):
     kind = KIND
     # Batch-level diagnostics are averaged over steps, not weighted by masked frames.
     means = frozenset({"diversity", "icsl", "feature_pen", "code_perplexity", "prob_perplexity",
-                       "temperature"})
+                       "temperature", "cos_within", "cos_between", "codes_used",
+                       "codevectors_distinct"})
 
     def __init__(self, model: wav2vec2.Wav2Vec2ForPreTraining, model_cfg: wav2vec2.Wav2Vec2Config):
         self.model = model
@@ -134,26 +129,17 @@ class PretrainTask(Task):
         distributed.unwrap(self.model).set_num_updates(num_updates)
 
 
-def collapse_verdict(summary: dict[str, Any], cfg: PretrainConfig, mcfg: wav2vec2.Wav2Vec2Config) -> list[str]:
-    """Warnings for a run whose codebook collapsed or whose loss never left chance."""
-    train = summary.get("train") or {}
-    warnings = []
-    chance = math.log(cfg.loss.num_negatives + 1)
-    contrastive = train.get("contrastive")
-    if contrastive is not None and contrastive > (1 - cfg.collapse.chance_margin) * chance:
-        warnings.append(
-            f"contrastive loss {contrastive:.3f} is still at chance level ln(K+1) = {chance:.3f}: "
-            "the model learned nothing; train longer, raise the LR, or check the data"
-        )
+def collapse_verdict(summary: dict[str, Any], cfg: PretrainConfig, mcfg: wav2vec2.Wav2Vec2Config,
+                     initial_cos_within: float = 0.0) -> list[str]:
+    """Warnings for a run whose codebook collapsed or whose loss never left chance
+    (:func:`asrkit.train.collapse.collapse_warnings`); ``initial_cos_within``: the codebook's
+    within-group cosine at initialization."""
+    advice = (f"; ICSL weighs {cfg.loss.icsl_weight} in its signed form, whose minimum is this "
+              "collapse: use loss.icsl_form=squared"
+              if cfg.loss.icsl_weight and cfg.loss.icsl_form == "signed" else "")
     codes = mcfg.num_codevector_groups * mcfg.num_codevectors_per_group
-    ppl = train.get("code_perplexity")
-    if ppl is not None and ppl < cfg.collapse.min_code_perplexity * codes:
-        warnings.append(
-            f"code perplexity {ppl:.1f} uses under {100 * cfg.collapse.min_code_perplexity:.0f}% of "
-            f"the {codes} codevectors: the quantizer collapsed; raise loss.diversity_weight or "
-            "lower the LR"
-        )
-    return warnings
+    return collapse_warnings(summary.get("train") or {}, cfg.loss.num_negatives, codes,
+                             cfg.collapse, initial_cos_within, advice)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -177,8 +163,11 @@ def pretrain(args: argparse.Namespace) -> int:
         return FeatsDataset(path, min_length=min_len, max_length=data.max_length,
                             crop=data.crop, seed=cfg.train.seed)
 
+    initial = {}  # the codebooks' within-group cosine at initialization, for the collapse check
+
     def build():
         model = wav2vec2.Wav2Vec2ForPreTraining(mcfg, cfg.loss)
+        initial["cos_within"] = float(within_group_cosine(model.quantizer.codevectors))
         log.info("wav2vec 2.0 (%s front end, %d layers × %d, G=%d × V=%d): %.2f M parameters",
                  mcfg.frontend, mcfg.encoder_layers, mcfg.encoder_dim, mcfg.num_codevector_groups,
                  mcfg.num_codevectors_per_group, stage.count_parameters(model) / 1e6)
@@ -188,7 +177,7 @@ def pretrain(args: argparse.Namespace) -> int:
         return PretrainTask(model, mcfg), dataset(args.train_data), valid
 
     def report(trainer, summary) -> stage.StageReport:
-        warnings = collapse_verdict(summary, cfg, mcfg)
+        warnings = collapse_verdict(summary, cfg, mcfg, initial.get("cos_within", 0.0))
         for w in warnings:
             log.warning("COLLAPSE CHECK: %s", w)
         return describe(cfg, mcfg, stage.count_parameters(trainer.model), warnings)
@@ -201,22 +190,25 @@ def describe(cfg: PretrainConfig, mcfg: wav2vec2.Wav2Vec2Config, n_params: int,
     chance = math.log(cfg.loss.num_negatives + 1)
     check = ["## Collapse check", "",
              *([f"- **WARNING**: {w}" for w in warnings]
-               or ["- ok: the loss left chance and the codebook is in use"])]
+               or ["- ok: the loss left chance, the codebook is in use and its codevectors "
+                   "stay apart"])]
     return stage.StageReport(
         title="wav2vec 2.0 pretraining",
         facts={
             "model": f"{mcfg.frontend} front end, {mcfg.encoder_layers} layers × {mcfg.encoder_dim}, "
                      f"{'pre' if mcfg.layer_norm_first else 'post'}-LN, quantizer "
-                     f"G={mcfg.num_codevector_groups} × V={mcfg.num_codevectors_per_group}, "
+                     f"G={mcfg.num_codevector_groups} × V={mcfg.num_codevectors_per_group} "
+                     f"({mcfg.codevector_init} init), "
                      f"{n_params / 1e6:.2f} M parameters",
             "loss": f"contrastive (K={cfg.loss.num_negatives}, κ={cfg.loss.logit_temp}, chance "
                     f"ln(K+1)={chance:.3f}) + {cfg.loss.diversity_weight}·diversity + "
                     f"{cfg.loss.feature_pen_weight}·feature penalty"
-                    + (f" + {cfg.loss.icsl_weight}·ICSL" if cfg.loss.icsl_weight else ""),
+                    + (f" + {cfg.loss.icsl_weight}·ICSL ({cfg.loss.icsl_form})"
+                       if cfg.loss.icsl_weight else ""),
             "Gumbel τ": gumbel_schedule(mcfg, cfg.train.max_updates),
         },
         sections=["\n".join(check)],
-        curves="loss, contrastive, diversity, code_perplexity, temperature, lr, ...",
+        curves="loss, contrastive, diversity, code_perplexity, cos_within, temperature, lr, ...",
     )
 
 

@@ -5,11 +5,17 @@ are concatenated (fairseq ``GumbelVectorQuantizer`` with ``combine_groups=False`
 ``weight_proj_depth=1``). Training uses the hard Gumbel sample in the forward pass and the
 soft sample's gradient (straight-through); evaluation takes the argmax.
 
-Codevectors start from N(0, 1), not fairseq's U[0, 1): uniform entries all lie in the
-positive orthant with pairwise cosine ≈ 0.75, so targets start nearly identical and the
-inter-codebook similarity loss (ICSL) sits at ≈0.75 doing nothing. Gaussian entries are
-near-orthogonal (cosine ≈ 0), so groups start distinct. Imported checkpoints keep their
-own values.
+Codevectors start from N(0, 1) by default (``init="normal"``), not fairseq's U[0, 1)
+(``init="uniform"``, for runs compared with fairseq): uniform entries all lie in the
+positive orthant with pairwise cosine ≈ 0.75, so targets start nearly identical. Gaussian
+entries are near-orthogonal (cosine ≈ 0), so groups start distinct. Imported checkpoints
+keep their own values.
+
+Codebook health (:func:`codebook_health`): perplexity comes from the selection logits and
+counts entries by index, so it cannot see entries that point the same way. The straight-
+through estimator gives contrastive gradient only to the entries picked; the rest move by
+the other losses alone (ICSL), and may collapse unseen. The within-group mean cosine and
+the number of picked entries that are distinct directions see it.
 """
 
 from __future__ import annotations
@@ -19,6 +25,10 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from asrkit.models.objectives import icsl
+
+CODEVECTOR_INITS = ("normal", "uniform")
 
 
 @dataclass
@@ -34,6 +44,50 @@ def perplexity(probs: torch.Tensor) -> torch.Tensor:
     """Σ_g exp(H(p̄_g)) for per-frame distributions ``probs [N, G, V]`` (p̄ = mean over N)."""
     mean = probs.float().mean(0)
     return torch.exp(-torch.sum(mean * torch.log(mean + 1e-7), dim=-1)).sum()
+
+
+SAME_DIRECTION = 0.99  # cosine above which two codevectors count as one (≈ 8°)
+
+
+def within_group_cosine(codevectors: torch.Tensor) -> torch.Tensor:
+    """Mean cosine between different entries of the same group, averaged over groups
+    (``[G, V, d']``): ≈0 for N(0, 1) entries, ≈0.75 for U[0, 1), 1 when each group has
+    collapsed onto one direction. From the group means m_g of the unit rows:
+    Σ_{a≠b} cos = V²|m_g|² − V."""
+    entries = codevectors.shape[1]
+    if entries < 2:
+        return codevectors.new_zeros(())
+    with torch.autocast(codevectors.device.type, enabled=False):
+        means = F.normalize(codevectors.float(), dim=-1).mean(1)  # [G, d']
+        square = means.pow(2).sum(-1)
+    return ((entries * entries * square - entries) / (entries * (entries - 1))).mean()
+
+
+@torch.no_grad()
+def codebook_health(codevectors: torch.Tensor, codes: torch.Tensor) -> dict[str, torch.Tensor]:
+    """What the batch's picks ``codes [N, G]`` say about the codebooks ``[G, V, d']``.
+
+    0-dim tensors (no host read): ``cos_within`` (:func:`within_group_cosine`),
+    ``cos_between`` (mean cosine between entries of different groups, the signed ICSL),
+    ``codes_used`` (distinct entries picked, summed over groups) and
+    ``codevectors_distinct`` (of those, the ones no lower-numbered picked entry of their
+    group points the same way as, cosine > :data:`SAME_DIRECTION`): picks of a collapsed
+    codebook differ in index but not in vector, so the second falls below the first.
+    """
+    groups, entries = codevectors.shape[:2]
+    with torch.autocast(codevectors.device.type, enabled=False):
+        unit = F.normalize(codevectors.detach().float(), dim=-1)  # [G, V, d']
+        used = torch.zeros(groups, entries, device=codes.device)
+        used.scatter_(1, codes.T, 1.0)  # [G, V]
+        same = unit @ unit.transpose(1, 2) > SAME_DIRECTION  # [G, V, V]
+        earlier = torch.ones(entries, entries, dtype=torch.bool, device=codes.device).tril(-1)
+        copy = (same & earlier & (used[:, None, :] > 0)).any(-1)  # a picked earlier entry alike
+    return {
+        "cos_within": within_group_cosine(codevectors.detach()),
+        "cos_between": icsl(codevectors.detach(), "signed"),
+        "codes_used": used.sum(),
+        "codevectors_distinct": (used * (~copy).float()).sum(),
+    }
 
 
 def gumbel_temperature(num_updates: int, schedule: tuple[float, float, float]) -> float:
@@ -56,8 +110,12 @@ class GumbelVectorQuantizer(nn.Module):
         num_vars: int,
         codevector_dim: int,
         temperature: tuple[float, float, float] = (2.0, 0.5, 0.999995),
+        init: str = "normal",
     ) -> None:
         super().__init__()
+        if init not in CODEVECTOR_INITS:
+            raise ValueError(f"codevector init '{init}' is not one of {', '.join(CODEVECTOR_INITS)}")
+        self.init = init
         if codevector_dim % num_groups:
             raise ValueError(
                 f"codevector_dim {codevector_dim} must be divisible by the number of "
@@ -72,7 +130,10 @@ class GumbelVectorQuantizer(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        nn.init.normal_(self.codevectors)
+        if self.init == "uniform":
+            nn.init.uniform_(self.codevectors)  # fairseq's ``nn.init.uniform_(self.vars)``
+        else:
+            nn.init.normal_(self.codevectors)
         nn.init.normal_(self.weight_proj.weight, mean=0.0, std=1.0)
         nn.init.zeros_(self.weight_proj.bias)
 

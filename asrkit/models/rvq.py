@@ -8,14 +8,19 @@ The head sees x̂ through a straight-through estimator, x̂ := x + sg(x̂ - x), 
 gradients reach the encoder unchanged, while the commitment loss
 Σ_l ||r_{l-1} - sg(q_l)||² pulls the encoder towards its codes. Codebooks learn either by
 exponential moving averages of the vectors assigned to them (``ema=True``, decay 0.99) or
-by gradient through a codebook loss Σ_l ||sg(r_{l-1}) - q_l||². Codes that stop being used
-(EMA cluster size below ``dead_code_threshold``) are replaced by residuals from the
-current batch, so no level silently shrinks to a handful of codes.
+by gradient through a codebook loss Σ_l ||sg(r_{l-1}) - q_l||². EMA codes that no frame
+picked (on any rank) for ``dead_code_window`` codebook updates are replaced by residuals
+from the current batch, so no level silently shrinks to a handful of codes; the number
+replaced is reported per level.
+
+Codebooks start from real frames of the first training batch: under DDP each code takes
+a frame drawn on one rank (the ranks that have frames take turns), never an average of
+frames from several ranks, which would lie between the data's clusters.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.distributed as dist
@@ -31,7 +36,13 @@ class RVQConfig:
     decay: float = 0.99
     commitment_weight: float = 0.25
     codebook_weight: float = 1.0  # only for learned codebooks
-    dead_code_threshold: float = 1e-3  # EMA cluster size below which a code is replaced
+    # EMA codebooks: a code no frame picked (on any rank) for this many codebook updates
+    # (training forward passes) is replaced by a frame of the batch; 0 never. 100 is the
+    # EMA's time constant 1/(1 - decay) at decay 0.99.
+    dead_code_window: int = 100
+    # also replace codes whose EMA cluster size is below this. The former only rule, at 1e-3:
+    # a code had to go unused ~690 updates (0.99^690 ≈ 1e-3) and short runs never got there.
+    dead_code_threshold: float = 0.0
     eps: float = 1e-5
 
 
@@ -44,6 +55,7 @@ class RVQOutput:
     # 0-dim tensors, so that logging them costs no host-device sync inside the step:
     perplexity: list[torch.Tensor]  # code usage per level, exp(entropy) over the batch
     residual_norm: list[torch.Tensor]  # mean ||r_l|| after each level: falls with l
+    replaced: list[torch.Tensor] = field(default_factory=list)  # dead codes replaced, per level
 
 
 def _all_reduce(t: torch.Tensor) -> torch.Tensor:
@@ -78,6 +90,10 @@ class VectorQuantizer(nn.Module):
             self.register_buffer("embed", embed)
             self.register_buffer("cluster_size", torch.ones(cfg.codebook_size))
             self.register_buffer("embed_sum", embed.clone())
+            # Updates since a frame last picked each code. Not saved: a resumed run counts
+            # afresh (a code may be replaced up to one window later than without the break),
+            # and checkpoints written before it existed still load.
+            self.register_buffer("unused", torch.zeros(cfg.codebook_size), persistent=False)
         else:
             self.embed = nn.Parameter(embed)
         # Codebooks start from data (the first batch's vectors), not from noise far away.
@@ -94,12 +110,25 @@ class VectorQuantizer(nn.Module):
 
     @torch.no_grad()
     def _init_from(self, x: torch.Tensor, weight: torch.Tensor) -> None:
-        # Every rank draws; the codebook is the average over the ranks that had frames.
-        has = (weight.sum() > 0).to(x.dtype)
-        sample = _all_reduce(_random_rows(x, weight, self.cfg.codebook_size) * has)
-        ranks = _all_reduce(has.clone())
-        ok = ranks > 0
-        sample = torch.where(ok, sample / ranks.clamp(min=1), self.embed)
+        size = self.cfg.codebook_size
+        sample = _random_rows(x, weight, size)  # [V, D] frames of this rank
+        ok = weight.sum() > 0
+        if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+            # Every rank draws V frames; code i takes its frame from the i-th rank that had
+            # any (cycling), so the codebook is the same real frames on every rank.
+            world = dist.get_world_size()
+            draws = [torch.empty_like(sample) for _ in range(world)]
+            dist.all_gather(draws, sample)
+            had = [torch.empty(1, device=x.device) for _ in range(world)]
+            dist.all_gather(had, ok.to(x.dtype).reshape(1))
+            had = torch.cat(had)
+            ranks = torch.argsort(had, descending=True, stable=True)  # ranks with frames first
+            count = had.sum()
+            codes = torch.arange(size, device=x.device)
+            owner = ranks[torch.remainder(codes, count.clamp(min=1).long())]
+            sample = torch.stack(draws)[owner, codes]
+            ok = count > 0
+        sample = torch.where(ok, sample, self.embed)
         self.embed.data.copy_(sample)
         if self.cfg.ema:
             self.embed_sum.copy_(sample)
@@ -113,18 +142,20 @@ class VectorQuantizer(nn.Module):
         return dist2.argmin(dim=1)
 
     def forward(self, x: torch.Tensor, weight: torch.Tensor
-                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """Quantize rows of ``x`` [N, D] (float32); ``weight`` [N] is 1 on real frames and 0 on
-        padding, which is coded but never counted. Returns (q [N, D], codes [N], counts [V]):
-        counts are this batch's frames per code."""
+        padding, which is coded but never counted. Returns (q [N, D], codes [N], counts [V],
+        replaced): counts are this batch's frames per code, ``replaced`` (0-dim) the number
+        of dead codes this step replaced."""
         if self.training and self._needs_init():
             self._init_from(x, weight)
         codes = self.assign(x.detach())
         q = F.embedding(codes, self.embed)
         counts = torch.zeros(self.cfg.codebook_size, device=x.device).index_add_(0, codes, weight)
+        replaced = counts.new_zeros(())
         if self.training and self.cfg.ema:
-            self._ema_update(x.detach(), codes, weight, counts)
-        return q, codes, counts
+            replaced = self._ema_update(x.detach(), codes, weight, counts)
+        return q, codes, counts, replaced
 
     @torch.no_grad()
     def _ema_update(self, x: torch.Tensor, codes: torch.Tensor, weight: torch.Tensor,
@@ -134,16 +165,20 @@ class VectorQuantizer(nn.Module):
         counts = _all_reduce(counts.clone())
         sums = _all_reduce(onehot.t() @ x)
         # A batch without frames on any rank leaves the averages where they were.
-        decay = torch.where(counts.sum() > 0, cfg.decay, 1.0)
+        coded = counts.sum() > 0
+        decay = torch.where(coded, cfg.decay, 1.0)
+        self.unused.add_(coded.float()).mul_(counts == 0)
         self.cluster_size.mul_(decay).add_(counts * (1 - decay))
         self.embed_sum.mul_(decay).add_(sums * (1 - decay))
         n = self.cluster_size.sum()
         smoothed = (self.cluster_size + cfg.eps) / (n + cfg.codebook_size * cfg.eps) * n
         self.embed.copy_(self.embed_sum / smoothed[:, None])
-        self._replace_dead(x, weight)
+        return self._replace_dead(x, weight)
 
     @torch.no_grad()
-    def _replace_dead(self, x: torch.Tensor, weight: torch.Tensor) -> None:
+    def _replace_dead(self, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        """Give codes unused for ``dead_code_window`` updates (or with an EMA cluster size
+        under ``dead_code_threshold``) a frame of the batch; returns how many (0-dim)."""
         # Every code gets a candidate row and the dead ones take theirs: no host-side count
         # of dead codes, and every rank takes part in the broadcast every step.
         size = self.cfg.codebook_size
@@ -153,10 +188,15 @@ class VectorQuantizer(nn.Module):
             both = torch.cat([pick, has], dim=1)
             dist.broadcast(both, src=0)
             pick, has = both[:, :-1], both[:, -1:]
-        dead = (self.cluster_size < self.cfg.dead_code_threshold)[:, None] & (has > 0)  # [V, 1]
+        dead = self.cluster_size < self.cfg.dead_code_threshold
+        if self.cfg.dead_code_window > 0:
+            dead = dead | (self.unused >= self.cfg.dead_code_window)
+        dead = dead[:, None] & (has > 0)  # [V, 1]
         self.embed.copy_(torch.where(dead, pick, self.embed))
         self.embed_sum.copy_(torch.where(dead, pick, self.embed_sum))
         self.cluster_size.copy_(torch.where(dead[:, 0], 1.0, self.cluster_size))
+        self.unused.masked_fill_(dead[:, 0], 0.0)
+        return dead.sum().float()
 
 
 def _forget_initialized(module: VectorQuantizer, incompatible_keys) -> None:
@@ -189,11 +229,12 @@ class ResidualVQ(nn.Module):
             per_value = (frames * D).clamp(min=1)
             residual = flat
             quantized = torch.zeros_like(flat)
-            codes, perplexity, residual_norm = [], [], []
+            codes, perplexity, residual_norm, replaced = [], [], [], []
             commit = flat.new_zeros(())
             codebook = flat.new_zeros(())
             for vq in self.levels:
-                q, c, counts = vq(residual, weight)
+                q, c, counts, fresh = vq(residual, weight)
+                replaced.append(fresh)
                 q = torch.where(keep, q, 0.0)
                 commit = commit + F.mse_loss(residual, q.detach(), reduction="sum") / per_value
                 if not self.cfg.ema:
@@ -214,7 +255,7 @@ class ResidualVQ(nn.Module):
         if codes:
             code_grid = torch.where(valid[..., None], torch.stack(codes, dim=-1).reshape(B, T, -1),
                                     code_grid)
-        return RVQOutput(out, code_grid, commit, codebook, perplexity, residual_norm)
+        return RVQOutput(out, code_grid, commit, codebook, perplexity, residual_norm, replaced)
 
 
 def _perplexity(counts: torch.Tensor) -> torch.Tensor:

@@ -60,7 +60,7 @@ from asrkit.models.frontend import (
     conv_output_lengths,
     receptive_field,
 )
-from asrkit.models.quantizer import GumbelVectorQuantizer
+from asrkit.models.quantizer import GumbelVectorQuantizer, codebook_health
 
 BASE_CONV_LAYERS = [(512, 10, 5)] + [(512, 3, 2)] * 4 + [(512, 2, 2)] * 2
 
@@ -108,6 +108,8 @@ class Wav2Vec2Config:
     num_codevectors_per_group: int = 320  # V, ``latent_vars``
     codevector_dim: int = 256  # ``latent_dim`` (fairseq: final_dim when 0)
     gumbel_temperature: tuple[float, float, float] = (2.0, 0.5, 0.999995)  # ``latent_temp``
+    # codevectors' start: N(0, 1) (asrkit) or U[0, 1) (fairseq, cosine ≈ 0.75 between entries)
+    codevector_init: Literal["normal", "uniform"] = "normal"
     final_dim: int = 256  # ``final_dim``
 
     def __post_init__(self) -> None:
@@ -116,6 +118,8 @@ class Wav2Vec2Config:
         self.gumbel_temperature = tuple(float(v) for v in self.gumbel_temperature)
         if self.frontend not in ("waveform", "fbank"):
             raise ValueError(f"frontend '{self.frontend}' is not 'waveform' or 'fbank'")
+        if self.codevector_init not in ("normal", "uniform"):
+            raise ValueError(f"codevector_init '{self.codevector_init}' is not 'normal' or 'uniform'")
         if self.extractor_mode not in ("group_norm", "layer_norm"):
             raise ValueError(f"extractor_mode '{self.extractor_mode}' is not 'group_norm' or 'layer_norm'")
         if self.encoder_dim % self.encoder_heads:
@@ -538,7 +542,9 @@ class Wav2Vec2ForPreTraining(nn.Module):
     ``forward`` returns what a trainer task needs: ``loss`` summed over masked frames,
     ``sample_size`` = their number, and ``logs`` with ``contrastive`` (mean per masked
     frame), ``diversity``, ``icsl``, ``feature_pen``, ``code_perplexity``,
-    ``prob_perplexity``, ``accuracy``, ``temperature`` and ``num_masked``.
+    ``prob_perplexity``, ``accuracy``, ``temperature``, ``num_masked`` and the codebook's
+    health (:func:`~asrkit.models.quantizer.codebook_health`: ``cos_within``,
+    ``cos_between``, ``codes_used``, ``codevectors_distinct``).
     """
 
     def __init__(
@@ -557,6 +563,7 @@ class Wav2Vec2ForPreTraining(nn.Module):
             cfg.num_codevectors_per_group,
             cfg.codevector_dim,
             cfg.gumbel_temperature,
+            cfg.codevector_init,
         )
         self.project_q = nn.Linear(cfg.codevector_dim, cfg.final_dim)
         self.final_proj = nn.Linear(cfg.encoder_dim, cfg.final_dim)
@@ -607,7 +614,7 @@ class Wav2Vec2ForPreTraining(nn.Module):
         diversity = objectives.diversity_loss(
             quantized.prob_perplexity, self.quantizer.num_groups, self.quantizer.num_vars
         )
-        icsl = objectives.icsl(self.quantizer.codevectors)
+        icsl = objectives.icsl(self.quantizer.codevectors, loss_cfg.icsl_form)
         pen = objectives.feature_penalty(feats.raw, feats.padding_mask)
         extra = loss_cfg.diversity_weight * diversity + loss_cfg.feature_pen_weight * pen
         if loss_cfg.icsl_weight:
@@ -625,5 +632,6 @@ class Wav2Vec2ForPreTraining(nn.Module):
             "accuracy": objectives.contrastive_accuracy(logits.detach()),
             "temperature": float(self.quantizer.temperature),
             "num_masked": float(sample_size),
+            **codebook_health(self.quantizer.codevectors, quantized.codes),
         }
         return PreTrainingOutput(loss, sample_size, logs, logits, time_mask)

@@ -203,6 +203,11 @@ def enabled() -> bool:
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
 
+def rank() -> int:
+    """This process's rank in the process group (0 without one)."""
+    return dist.get_rank() if enabled() else 0
+
+
 def all_reduce_sum(tensor: torch.Tensor) -> torch.Tensor:
     if enabled():
         dist.all_reduce(tensor)

@@ -150,7 +150,8 @@ def test_pretraining_output_is_a_sum_over_masked_frames(micro_config):
     out = model(wave, lengths)
     logs = out.logs
     assert set(logs) == {"contrastive", "diversity", "icsl", "feature_pen", "code_perplexity",
-                         "prob_perplexity", "accuracy", "temperature", "num_masked"}
+                         "prob_perplexity", "accuracy", "temperature", "num_masked",
+                         "cos_within", "cos_between", "codes_used", "codevectors_distinct"}
     n = out.sample_size
     assert n == int(out.time_mask.sum()) == logs["num_masked"]
     assert out.logits.shape == (n, 101)
