@@ -63,7 +63,18 @@ def masked_instance_norm(
             x = x.float()
         mask = valid_frames(lengths, x.shape[-1]).to(x.dtype)
         count = lengths.to(x.dtype)[:, None]
+        if torch.onnx.is_in_onnx_export():  # the exporter mistraces the Function's in-place ops
+            return _masked_instance_norm(x, mask, count, weight.to(x.dtype), bias.to(x.dtype), eps)
         return _MaskedInstanceNorm.apply(x, mask, count, weight.to(x.dtype), bias.to(x.dtype), eps)
+
+
+def _masked_instance_norm(x, mask, count, weight, bias, eps):
+    """:class:`_MaskedInstanceNorm`'s forward without in-place ops (the same operations in
+    the same order, so the same values): what an exported graph computes."""
+    mean = torch.einsum("bct,bt->bc", x, mask) / count
+    out = (x - mean[..., None]) * mask[:, None, :]
+    rstd = torch.rsqrt(torch.einsum("bct,bct->bc", out, out) / count + eps)
+    return torch.addcmul(out * (weight * rstd)[..., None], bias[None, :, None], mask[:, None, :])
 
 
 class _MaskedInstanceNorm(torch.autograd.Function):
