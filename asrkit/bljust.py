@@ -325,8 +325,8 @@ def bljust(args: argparse.Namespace) -> int:
         model, init_desc, offset = build_model(args.init, cfg, tok.vocab_size)
         encoder = model.ctc.encoder.cfg
         check_streams(train_data, unlabeled_data, encoder.frontend)
-        if encoder.layerdrop > 0 or cfg.model.rvq.num_levels:
-            cfg.train.find_unused_parameters = True  # a dropped layer (or dead code) skips steps
+        # exploration leaves φ without a gradient, the final phase ψ: DDP must look for them
+        cfg.train.find_unused_parameters = True
         if distributed.from_env().rank == 0:
             for warning in speaker_overlap(train_data, [p for p in (args.valid_data, *args.held_out_data) if p]):
                 log.warning("%s", warning)
