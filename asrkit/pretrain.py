@@ -167,7 +167,7 @@ def pretrain(args: argparse.Namespace) -> int:
 
     def build():
         model = wav2vec2.Wav2Vec2ForPreTraining(mcfg, cfg.loss)
-        initial["cos_within"] = float(within_group_cosine(model.quantizer.codevectors))
+        initial["cos_within"] = float(within_group_cosine(model.quantizer.codevectors.detach()))
         log.info("wav2vec 2.0 (%s front end, %d layers × %d, G=%d × V=%d): %.2f M parameters",
                  mcfg.frontend, mcfg.encoder_layers, mcfg.encoder_dim, mcfg.num_codevector_groups,
                  mcfg.num_codevectors_per_group, stage.count_parameters(model) / 1e6)

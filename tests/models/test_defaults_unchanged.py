@@ -24,7 +24,6 @@ CONFIG = dict(conv_layers=[(32, 10, 5), (32, 3, 2), (32, 3, 2)], encoder_dim=32,
     (0.1, [1161.127685546875, 1127.45751953125, 951.7471923828125], 99.69484628294595),
 ])
 def test_pretraining_with_default_settings_trains_as_before(icsl_weight, losses, codevectors):
-    torch.set_num_threads(1)
     torch.manual_seed(0)
     model = wav2vec2.Wav2Vec2ForPreTraining(
         wav2vec2.Wav2Vec2Config(**CONFIG), PreTrainingLossConfig(icsl_weight=icsl_weight, num_negatives=5)
