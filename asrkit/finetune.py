@@ -51,6 +51,7 @@ from asrkit.models.conformer import ConformerConfig
 from asrkit.models.ctc import KIND, CTCConfig, CTCModel
 from asrkit.models.pretrained import FINETUNING_DEFAULTS, load_encoder
 from asrkit.models.rvq import RVQConfig
+from asrkit.models.streaming import Chunking, StreamingTraining
 from asrkit.models.wav2vec2 import config_for
 from asrkit.layout import MODEL_FILE, MODEL_INFO, TOKENIZER_DIR
 from asrkit.model_input import record_spec
@@ -92,6 +93,8 @@ class FinetuneOptions:
     average_best: int = 1  # average the best K validated checkpoints into model.pt
     valid_metric: Literal["wer", "cer", "loss"] = "wer"
     latent_cache_mb: float = 2048.0  # frozen feature encoder's latents kept per utterance (0: off)
+    # chunk-masked attention (dynamic chunk training) for streaming decoding; off by default
+    streaming: StreamingTraining = field(default_factory=StreamingTraining)
     # A pretrained encoder trains at lr × this, the CTC head (and RVQ) at the full lr: a head
     # learning from nothing needs a large step that would wash out what pretraining learned.
     # Like freeze_*, it applies to pretrained encoders only (random weights train at the full lr).
@@ -110,6 +113,9 @@ class FinetuneConfig:
 def build_model(init: str, cfg: FinetuneConfig, vocab_size: int,
                 cmvn: tuple[torch.Tensor, torch.Tensor] | None) -> tuple[CTCModel, str]:
     mcfg = cfg.model
+    if mcfg.encoder == "conformer" and cfg.finetune.streaming.enabled:
+        raise configlib.ConfigError("finetune.streaming: chunked attention is implemented for "
+                                    "wav2vec 2.0 encoders, not model.encoder: conformer")
     if mcfg.encoder == "conformer":
         if init not in ("", "none"):
             raise configlib.ConfigError("model.encoder: conformer trains from scratch; use --init none")
@@ -183,16 +189,27 @@ class CTCTask(Task):
             log.info("update %d: Transformer %s", num_updates, "frozen" if frozen else "now trained")
         self.encoder_frozen = frozen
 
+    def chunking(self, model: CTCModel, batch, num_updates: int) -> Chunking | None:
+        """The batch's chunked mode (``finetune.streaming``): drawn per update in training,
+        fixed in validation; None (full context) by default."""
+        streaming = self.cfg.finetune.streaming
+        if not model.training:
+            return streaming.validation()
+        steps = int(model.output_lengths(torch.tensor(batch.inputs.shape[1])))
+        return streaming.draw(self.cfg.train.seed, num_updates, steps)
+
     def step(self, batch, num_updates: int) -> StepOutput:
         bare = distributed.unwrap(self.model)
-        z = self.latents(bare, batch)
+        chunking = self.chunking(bare, batch, num_updates)
+        z = self.latents(bare, batch) if chunking is None else None  # cached latents: full context
         mask = bare.training  # time and channel masks are for training, never for validation
         if self.encoder_frozen:
             with torch.no_grad():
-                hidden, hidden_lengths = bare.encode(batch.inputs, batch.lengths, mask=mask, z=z)
+                hidden, hidden_lengths = bare.encode(batch.inputs, batch.lengths, mask=mask, z=z,
+                                                     chunking=chunking)
             out = self.model(batch.inputs, batch.lengths, hidden=hidden, hidden_lengths=hidden_lengths)
         else:
-            out = self.model(batch.inputs, batch.lengths, mask=mask, z=z)
+            out = self.model(batch.inputs, batch.lengths, mask=mask, z=z, chunking=chunking)
         targets, target_lengths = batch.targets, batch.target_lengths
         ctc = F.ctc_loss(out.log_probs.transpose(0, 1), targets, out.lengths, target_lengths,
                          blank=self.tokenizer.blank_id, reduction="sum",
@@ -223,9 +240,11 @@ class CTCTask(Task):
         model = distributed.unwrap(self.model)
         refs, hyps = [], []
         device = next(model.parameters()).device
+        chunking = self.cfg.finetune.streaming.validation()
         for batch in loader:
             batch = batch.to(device)
-            out = model(batch.inputs, batch.lengths, z=self.latents(model, batch))
+            z = self.latents(model, batch) if chunking is None else None
+            out = model(batch.inputs, batch.lengths, z=z, chunking=chunking)
             best, _ = greedy_search(out.log_probs.float(), out.lengths, self.tokenizer.blank_id)
             for ids, tgt, n in zip(best, batch.targets.tolist(), batch.target_lengths.tolist()):
                 refs.append(self.tokenizer.decode(tgt[:n]))
@@ -368,6 +387,8 @@ def finetune(args: argparse.Namespace) -> int:
             "tokenizer": f"{cfg.tokenizer.kind} ({task.tokenizer.vocab_size})",
             "decode_model": f"{model_path.name} = {how}",
         }
+        if cfg.finetune.streaming.enabled:
+            info["streaming"] = configlib.to_dict(cfg.finetune.streaming)
         (exp / MODEL_INFO).write_text(json.dumps(info, indent=2) + "\n")
         record_spec(train_data, exp)  # the features transcription must compute
         facts = dict(info)

@@ -18,6 +18,14 @@ the full-context ones wherever the model's receptive field fits in the overlap, 
 does not grow with duration, and nothing is lost at chunk edges. One search then runs over
 the stitched log-probs.
 
+**Streaming** (``--streaming --chunk-ms 640 --left-chunks 4``): the input is fed to the model
+chunk by chunk as if it were arriving (:class:`asrkit.models.incremental.IncrementalCTC`);
+each chunk's log-probs are computed as soon as its audio is in, with attention bounded to the
+chunk's right edge and ``--left-chunks`` chunks back, the positional conv limited to the chunk,
+and per-utterance statistics over the audio so far (:mod:`asrkit.models.streaming`). The JSON
+output records the algorithmic latency. A model fine-tuned with ``finetune.streaming``
+(dynamic chunk training) is made for this; others lose accuracy.
+
 **Decoding** follows the experiment by default: greedy, or the beam search with the LM that
 stage 5 decoded it with (its ``decode_*/<set>/decode_info.json``); ``--decode-config``,
 ``--lm`` and ``--set decoder.KEY=VALUE`` override.
@@ -54,6 +62,8 @@ from asrkit.inference import input_stride, load_for_inference, resolve_device
 from asrkit.layout import DECODE_INFO, MODEL_FILE
 from asrkit.model_input import InputSpec, compute_inputs, input_spec
 from asrkit.models.ctc import CTCModel
+from asrkit.models.incremental import frontend_lookahead_ms, stream_log_probs
+from asrkit.models.streaming import Chunking, algorithmic_latency_ms
 from asrkit.progress import progress
 
 log = logging.getLogger("asrkit.transcribe")
@@ -187,7 +197,9 @@ class Transcriber:
     """Model, decoder and input settings of one experiment; ``transcriber(id, spec)``."""
 
     def __init__(self, exp: Path, checkpoint: str, cfg: DecodeConfig, lm: Path | None,
-                 device: torch.device, chunk_seconds: float, overlap_seconds: float):
+                 device: torch.device, chunk_seconds: float, overlap_seconds: float,
+                 streaming: tuple[float, int] | None = None):
+        """``streaming``: (chunk milliseconds, left chunks) for chunk-by-chunk decoding."""
         self.model, self.tokenizer = load_for_inference(exp, checkpoint)
         self.model.to(device)
         self.device = device
@@ -197,11 +209,40 @@ class Transcriber:
         self.frame_shift = input_stride(self.model) * unit  # seconds per output frame
         self.chunk = max(1, round(chunk_seconds / self.frame_shift))
         self.overlap = max(0, round(overlap_seconds / self.frame_shift))
+        self.streaming = None if streaming is None else self._chunking(*streaming)
+
+    def _chunking(self, chunk_ms: float, left_chunks: int) -> Chunking:
+        frame_ms = self.frame_shift * 1000
+        frames = round(chunk_ms / frame_ms)
+        if frames < 1 or abs(frames * frame_ms - chunk_ms) > 1e-6:
+            raise ValueError(f"--chunk-ms {chunk_ms:g} is not a positive multiple of the model's "
+                             f"{frame_ms:g} ms frame")
+        if left_chunks < -1:
+            raise ValueError(f"--left-chunks {left_chunks}: -1 (all) or a number of chunks")
+        return Chunking(frames, left_chunks)
+
+    def latency(self) -> dict | None:
+        """The streaming mode's settings and algorithmic latency (ms), or None."""
+        if self.streaming is None:
+            return None
+        if self.spec.type == "raw":
+            ahead = frontend_lookahead_ms(self.model, 1000 / self.spec.sample_rate)
+        else:
+            fb = self.spec.fbank
+            ahead = frontend_lookahead_ms(self.model, fb.frame_shift_ms, fb.frame_length_ms)
+        frame_ms = self.frame_shift * 1000
+        worst, mean = algorithmic_latency_ms(self.streaming.frames, frame_ms, ahead)
+        return {"chunk_ms": round(self.streaming.frames * frame_ms, 3),
+                "left_chunks": self.streaming.left_chunks, "frontend_lookahead_ms": round(ahead, 3),
+                "latency_ms_worst": round(worst, 3), "latency_ms_mean": round(mean, 3)}
 
     def log_probs(self, wave) -> torch.Tensor:
         inputs = torch.from_numpy(compute_inputs(wave, self.spec))
         if inputs.shape[0] == 0:  # fbank of audio shorter than one frame
             return torch.zeros(0, self.tokenizer.vocab_size)
+        if self.streaming is not None:  # fed one chunk's worth of input at a time
+            piece = self.streaming.frames * input_stride(self.model)
+            return stream_log_probs(self.model, inputs, self.streaming, piece)
         return chunked_log_probs(self.model, inputs, self.chunk, self.overlap, self.device)
 
     def __call__(self, utt: str, spec: str) -> Transcript:
@@ -311,6 +352,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="audio encoded per model call (longer recordings are chunked)")
     p.add_argument("--overlap-seconds", type=float, default=2.0,
                    help="extra context on each side of a chunk, computed and dropped")
+    p.add_argument("--streaming", action="store_true",
+                   help="decode chunk by chunk as audio arrives (chunked attention, bounded context)")
+    p.add_argument("--chunk-ms", type=float, default=640.0,
+                   help="with --streaming: chunk length, a multiple of the model's frame (20 ms)")
+    p.add_argument("--left-chunks", type=int, default=4,
+                   help="with --streaming: chunks of left context attention sees (-1: all)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     return p
 
@@ -324,9 +371,12 @@ def run(args: argparse.Namespace) -> int:
     fmt = output_format(args)
     cfg, lm, where = decoding_from_args(args)
     exp = Path(args.exp)
+    streaming = (args.chunk_ms, args.left_chunks) if args.streaming else None
     transcriber = Transcriber(exp, args.checkpoint, cfg, lm, resolve_device(args.device),
-                              args.chunk_seconds, args.overlap_seconds)
+                              args.chunk_seconds, args.overlap_seconds, streaming)
     log.info("%s: %s, %s decoding (%s)", exp, transcriber.spec.describe(), cfg.kind, where)
+    if transcriber.streaming is not None:
+        log.info("streaming: %s", transcriber.latency())
     done: list[Transcript] = []
     failed: list[dict] = []
     for utt, spec in progress(items, desc="transcribing", unit="file"):
@@ -337,6 +387,8 @@ def run(args: argparse.Namespace) -> int:
             failed.append({"id": utt, "audio": spec, "reason": e.reason, "detail": e.detail})
     about = {"model": str(exp), "features": transcriber.spec.describe(),
              "decoder": transcriber.decoder.info(), "frame_shift": transcriber.frame_shift}
+    if transcriber.streaming is not None:
+        about["streaming"] = transcriber.latency()
     write_outputs(fmt, args.out, done, failed, about)
     summary = f"asrkit-transcribe: {len(done)} of {len(items)} files transcribed"
     if failed:

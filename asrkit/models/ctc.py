@@ -22,6 +22,7 @@ from asrkit.config import from_dict
 from asrkit.models import register
 from asrkit.models.conformer import ConformerConfig, ConformerEncoder
 from asrkit.models.rvq import ResidualVQ, RVQConfig, RVQOutput
+from asrkit.models.streaming import Chunking
 from asrkit.models.wav2vec2 import Wav2Vec2Config, Wav2Vec2Model
 
 KIND = "ctc"
@@ -75,21 +76,27 @@ class CTCModel(nn.Module):
         return 7  # two stride-2 3×3 convolutions
 
     def encode(self, inputs: torch.Tensor, lengths: torch.Tensor, mask: bool = False,
-               z: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+               z: torch.Tensor | None = None, chunking: Chunking | None = None,
+               ) -> tuple[torch.Tensor, torch.Tensor]:
         """Encoder output [B, T, D] and lengths; ``mask`` applies fine-tuning time/channel masks;
-        ``z``: the wav2vec 2.0 feature encoder's latents, when already computed (cached)."""
+        ``z``: the wav2vec 2.0 feature encoder's latents, when already computed (cached);
+        ``chunking``: the streaming model (:mod:`asrkit.models.streaming`, wav2vec 2.0 only)."""
         if isinstance(self.encoder, Wav2Vec2Model):
-            out = self.encoder(inputs, lengths, mask_time=mask, mask_channel=mask, z=z)
+            out = self.encoder(inputs, lengths, mask_time=mask, mask_channel=mask, z=z,
+                               chunking=chunking)
             return out.hidden, out.lengths
+        if chunking is not None:
+            raise ValueError("streaming (chunked attention) is implemented for wav2vec 2.0 "
+                             "encoders, not the Conformer")
         return self.encoder(inputs, lengths)
 
     def forward(self, inputs: torch.Tensor, lengths: torch.Tensor, mask: bool = False,
                 hidden: torch.Tensor | None = None, hidden_lengths: torch.Tensor | None = None,
-                z: torch.Tensor | None = None) -> CTCOutput:
+                z: torch.Tensor | None = None, chunking: Chunking | None = None) -> CTCOutput:
         """``hidden``/``hidden_lengths`` skip the encoder (given when it ran frozen outside);
-        ``z`` skips the wav2vec 2.0 feature encoder (see :meth:`encode`)."""
+        ``z`` skips the wav2vec 2.0 feature encoder, ``chunking`` streams (see :meth:`encode`)."""
         if hidden is None:
-            hidden, hidden_lengths = self.encode(inputs, lengths, mask, z)
+            hidden, hidden_lengths = self.encode(inputs, lengths, mask, z, chunking)
         rvq_out = None
         if self.rvq is not None:
             valid = torch.arange(hidden.shape[1], device=hidden.device)[None] < hidden_lengths[:, None]

@@ -15,12 +15,14 @@ do not depend on the batch it is in.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from asrkit.models import streaming
 from asrkit.models.ops import masked_instance_norm, utterance_mvn
 
 
@@ -38,6 +40,19 @@ def receptive_field(layers: list[tuple[int, int, int]]) -> int:
         field += (kernel - 1) * jump
         jump *= stride
     return field
+
+
+def prefix_normalize(x: torch.Tensor, lengths: torch.Tensor, chunk: int,
+                     after: list[tuple[int, int, int]], eps: float = 1e-5) -> torch.Tensor:
+    """Streaming's per-utterance normalization of ``[B, C, T]`` at a level of the feature
+    encoder whose convs ``after`` it make output frames in chunks of ``chunk``: each frame
+    with the statistics of what has arrived when its chunk is computed
+    (:func:`asrkit.models.streaming.prefix_normalize`)."""
+    out_lengths = conv_output_lengths(lengths, after)
+    jump = math.prod(stride for _, _, stride in after)
+    region, edges = streaming.norm_regions(lengths, out_lengths, x.shape[-1], chunk, jump,
+                                           receptive_field(after))
+    return streaming.prefix_normalize(x, lengths, region, edges, eps)
 
 
 class ConvBlock(nn.Module):
@@ -83,13 +98,26 @@ class FeatureEncoder(nn.Module):
             in_dim = dim
         self.conv_layers = nn.ModuleList(blocks)
 
-    def forward(self, wave: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+    def forward(self, wave: torch.Tensor, lengths: torch.Tensor | None,
+                chunk: int | None = None) -> torch.Tensor:
+        """``chunk``: streaming, the GroupNorm's statistics over what has arrived (``lengths``
+        needed)."""
         x = wave[:, None, :]
-        for block in self.conv_layers:
+        for i, block in enumerate(self.conv_layers):
             if lengths is not None:
                 lengths = conv_output_lengths(lengths, [(0, block.kernel, block.stride)])
-            x = block(x, lengths)
+            if chunk is not None and block.norm == "group":
+                norm = block.group_norm
+                x = prefix_normalize(block.conv(x), lengths, chunk, self.layers[i + 1:], norm.eps)
+                valid = torch.arange(x.shape[-1], device=x.device)[None] < lengths[:, None]
+                x = F.gelu(x * norm.weight[:, None] + norm.bias[:, None] * valid[:, None])
+            else:
+                x = block(x, lengths)
         return x
+
+    def prefix_mvn(self, wave: torch.Tensor, lengths: torch.Tensor, chunk: int) -> torch.Tensor:
+        """Streaming's ``normalize_waveform`` of ``[B, 1, S]`` (samples so far)."""
+        return prefix_normalize(wave, lengths, chunk, self.layers)
 
 
 class FbankFeatureEncoder(nn.Module):
@@ -107,7 +135,9 @@ class FbankFeatureEncoder(nn.Module):
         self.conv_layers = nn.ModuleList(blocks)
         self.n_mels = n_mels
 
-    def forward(self, fbank: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+    def forward(self, fbank: torch.Tensor, lengths: torch.Tensor | None,
+                chunk: int | None = None) -> torch.Tensor:
+        """``chunk``: streaming, the utterance MVN over the frames that have arrived."""
         if fbank.dim() != 3 or fbank.shape[-1] != self.n_mels:
             raise ValueError(
                 f"the fbank front end expects [batch, frames, {self.n_mels}] features, got "
@@ -115,7 +145,10 @@ class FbankFeatureEncoder(nn.Module):
             )
         if lengths is None:
             lengths = torch.full((fbank.shape[0],), fbank.shape[1], device=fbank.device)
-        x = utterance_mvn(fbank, lengths).transpose(1, 2)
+        if chunk is None:
+            x = utterance_mvn(fbank, lengths).transpose(1, 2)
+        else:
+            x = prefix_normalize(fbank.transpose(1, 2), lengths, chunk, self.layers)
         for block in self.conv_layers:
             x = block(x, None)
         return x

@@ -53,7 +53,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from asrkit.config import ConfigError, from_dict, to_dict
-from asrkit.models import masking, objectives, ops
+from asrkit.models import masking, objectives, ops, streaming
 from asrkit.models.frontend import (
     FbankFeatureEncoder,
     FeatureEncoder,
@@ -263,17 +263,42 @@ class PositionalConvEmbedding(nn.Module):
         self.remove = 1 if kernel % 2 == 0 else 0  # SamePad: an even kernel yields one extra frame
         self.use_fft = dim // groups <= FFT_MAX_GROUP_WIDTH
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, T, D]
+    def forward(self, x: torch.Tensor, chunk: int | None = None) -> torch.Tensor:  # [B, T, D] -> [B, T, D]
+        """``chunk``: streaming, no tap reads past the frame's chunk of ``chunk`` frames
+        (:func:`asrkit.models.streaming.chunked_pos_conv`)."""
         x = x.transpose(1, 2)
         backward = torch.is_grad_enabled() and (x.requires_grad or self.conv.bias.requires_grad)
-        if self.use_fft and backward and x.device.type == "cpu":
-            conv = self.conv
+        fft = self.use_fft and backward and x.device.type == "cpu"
+        conv = self.conv
+        if chunk is not None and chunk < x.shape[-1]:
+            kernel = self._fft_kernel if fft else self._direct_kernel
+            y = streaming.chunked_pos_conv(x, conv.weight, conv.bias, conv.groups, chunk, kernel)
+        elif fft:
             y = ops.fft_conv1d(x, conv.weight, conv.bias, conv.groups, conv.padding[0]).to(x.dtype)
         else:
             y = self.conv(x)
             if self.remove:
                 y = y[:, :, : -self.remove]
         return F.gelu(y).transpose(1, 2)
+
+    def step(self, x: torch.Tensor, past: torch.Tensor) -> torch.Tensor:
+        """Streaming: the output ``[B, n, D]`` for one chunk ``x [B, n, D]`` given the
+        ``K/2`` frames before it ``past [B, K/2, D]`` (zeros before the stream's start)."""
+        conv, half = self.conv, self.conv.weight.shape[-1] // 2
+        window = torch.cat([past, x], 1).transpose(1, 2)
+        y = self._direct_kernel(window, conv.weight[..., :half], conv.bias, half)[..., half:]
+        y = y + self._direct_kernel(x.transpose(1, 2), conv.weight[..., half:], None, 0)
+        return F.gelu(y).transpose(1, 2)
+
+    def _direct_kernel(self, x, weight, bias, left):
+        """``y_t = Σ_k w_k x_{t+k−left}`` over ``x``'s frames, zeros outside."""
+        return F.conv1d(F.pad(x, (left, weight.shape[-1] - 1 - left)), weight, bias,
+                        groups=self.conv.groups)
+
+    def _fft_kernel(self, x, weight, bias, left):
+        extra = max(0, left - weight.shape[-1] + 1)  # the FFT form reads at most K − 1 back
+        y = ops.fft_conv1d(F.pad(x, (extra, 0)), weight, bias, self.conv.groups, left - extra)
+        return y[..., : x.shape[-1]].to(x.dtype)
 
 
 class SelfAttention(nn.Module):
@@ -288,10 +313,14 @@ class SelfAttention(nn.Module):
         self.in_proj = nn.Linear(dim, 3 * dim)
         self.out_proj = nn.Linear(dim, dim)
 
-    def forward(self, x: torch.Tensor, attn_mask: torch.Tensor | None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, attn_mask: torch.Tensor | None,
+                cache: streaming.AttentionCache | None = None) -> torch.Tensor:
+        """``cache``: streaming, the keys and values of earlier chunks come first."""
         batch, steps, dim = x.shape
         qkv = self.in_proj(x).view(batch, steps, 3, self.heads, dim // self.heads)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each [B, H, T, d_head]
+        if cache is not None:
+            k, v = cache.extend(k, v)
         y = F.scaled_dot_product_attention(
             q, k, v, attn_mask=attn_mask, dropout_p=self.dropout if self.training else 0.0
         )
@@ -317,11 +346,12 @@ class EncoderLayer(nn.Module):
     def feed_forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.dropout(self.fc2(self.activation_dropout(F.gelu(self.fc1(x)))))
 
-    def forward(self, x: torch.Tensor, attn_mask: torch.Tensor | None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, attn_mask: torch.Tensor | None,
+                cache: streaming.AttentionCache | None = None) -> torch.Tensor:
         if self.layer_norm_first:
-            x = x + self.dropout(self.attention(self.self_attn_layer_norm(x), attn_mask))
+            x = x + self.dropout(self.attention(self.self_attn_layer_norm(x), attn_mask, cache))
             return x + self.feed_forward(self.final_layer_norm(x))
-        x = self.self_attn_layer_norm(x + self.dropout(self.attention(x, attn_mask)))
+        x = self.self_attn_layer_norm(x + self.dropout(self.attention(x, attn_mask, cache)))
         return self.final_layer_norm(x + self.feed_forward(x))
 
 
@@ -345,13 +375,24 @@ class TransformerEncoder(nn.Module):
                 nn.init.zeros_(module.bias)
 
     def forward(
-        self, x: torch.Tensor, padding_mask: torch.Tensor | None, return_hidden_states: bool = False
+        self, x: torch.Tensor, padding_mask: torch.Tensor | None, return_hidden_states: bool = False,
+        chunking: streaming.Chunking | None = None,
     ) -> tuple[torch.Tensor, list[torch.Tensor] | None]:
+        """``chunking``: streaming mode, attention and positional conv bounded by chunks
+        (:mod:`asrkit.models.streaming`); a chunk holding every frame is the full context."""
         attn_mask = None
         if padding_mask is not None:
             x = x.masked_fill(padding_mask[..., None], 0.0)  # the positional conv must see zeros
             attn_mask = padding_mask.logical_not()[:, None, None, :]  # [B, 1, 1, T]
-        x = x + self.pos_conv(x)
+        chunk = None
+        if chunking is not None and not chunking.covers(x.shape[1]):
+            chunk, steps = chunking.frames, x.shape[1]
+            visible = streaming.chunk_attention_mask(steps, chunk, chunking.left_chunks, x.device)
+            if attn_mask is not None:  # a padding frame sees itself: no query without keys
+                eye = torch.eye(steps, dtype=torch.bool, device=x.device)
+                visible = (visible & attn_mask) | eye
+            attn_mask = visible if visible.dim() == 4 else visible[None, None]
+        x = x + self.pos_conv(x, chunk)
         if not self.layer_norm_first:
             x = self.layer_norm(x)
         x = self.dropout(x)
@@ -451,24 +492,47 @@ class Wav2Vec2Model(nn.Module):
         which is what lets :class:`asrkit.train.latent_cache.LatentCache` reuse them."""
         return self._latents(inputs, lengths, self._check_lengths(inputs, lengths))
 
-    def _latents(self, inputs: torch.Tensor, lengths: torch.Tensor | None, full: bool) -> torch.Tensor:
+    def _latents(self, inputs: torch.Tensor, lengths: torch.Tensor | None, full: bool,
+                 chunk: int | None = None) -> torch.Tensor:
+        """``chunk``: streaming, per-utterance statistics over what has arrived
+        (:func:`asrkit.models.streaming.prefix_normalize`)."""
         if lengths is None:
             lengths = torch.full((inputs.shape[0],), inputs.shape[1], device=inputs.device)
         if self.cfg.frontend == "waveform" and self.cfg.normalize_waveform:
-            inputs = ops.utterance_mvn(inputs[..., None], lengths)[..., 0]
+            if chunk is None:
+                inputs = ops.utterance_mvn(inputs[..., None], lengths)[..., 0]
+            else:
+                inputs = self.feature_encoder.prefix_mvn(inputs[:, None], lengths, chunk)[:, 0]
         with torch.set_grad_enabled(torch.is_grad_enabled() and self.feature_grad_mult > 0):
-            return self.feature_encoder(inputs, None if full else lengths)
+            if chunk is None:
+                return self.feature_encoder(inputs, None if full else lengths)
+            return self.feature_encoder(inputs, lengths, chunk)
+
+    def _stream_chunk(self, chunking: streaming.Chunking | None, steps: int) -> int | None:
+        """The chunk size a forward pass over ``steps`` input units runs with (None: full context)."""
+        if chunking is None or chunking.covers(int(self.output_lengths(torch.tensor(steps)))):
+            return None
+        if self.cfg.frontend == "waveform" and self.cfg.normalize_waveform \
+                and self.cfg.extractor_mode == "group_norm":
+            raise ValueError("streaming needs at most one per-utterance normalization in the "
+                             "feature encoder; this model has normalize_waveform and a GroupNorm")
+        return chunking.frames
 
     def extract_features(
-        self, inputs: torch.Tensor, lengths: torch.Tensor | None = None, z: torch.Tensor | None = None
+        self, inputs: torch.Tensor, lengths: torch.Tensor | None = None, z: torch.Tensor | None = None,
+        chunking: streaming.Chunking | None = None,
     ) -> Features:
         """Feature encoder, LayerNorm and projection (no masking); ``z`` = :meth:`latents`
-        when already computed (a frozen feature encoder's cached latents)."""
+        when already computed (a frozen feature encoder's cached latents); ``chunking``:
+        streaming mode (:mod:`asrkit.models.streaming`)."""
         full = self._check_lengths(inputs, lengths)
         if lengths is None:
             lengths = torch.full((inputs.shape[0],), inputs.shape[1], device=inputs.device)
+        chunk = self._stream_chunk(chunking, inputs.shape[1])
+        if z is not None and chunk is not None:
+            raise ValueError("cached latents are full-context ones; a chunked pass computes its own")
         if z is None:
-            z = self._latents(inputs, lengths, full)
+            z = self._latents(inputs, lengths, full, chunk)
         if self.feature_grad_mult not in (0.0, 1.0) and z.requires_grad:
             z = ops.GradMultiply.apply(z, self.feature_grad_mult)
         z = z.transpose(1, 2)  # [B, T, C]
@@ -514,15 +578,17 @@ class Wav2Vec2Model(nn.Module):
         time_mask: torch.Tensor | None = None,
         return_hidden_states: bool = False,
         z: torch.Tensor | None = None,
+        chunking: streaming.Chunking | None = None,
     ) -> EncoderOutput:
         """Context vectors. Masking happens only when asked for (``mask_time``,
         ``mask_channel`` or an explicit ``time_mask``), in train or eval mode alike.
-        ``z``: :meth:`latents` of ``inputs``, when computed already."""
-        feats = self.extract_features(inputs, lengths, z)
+        ``z``: :meth:`latents` of ``inputs``, when computed already. ``chunking``: the
+        streaming model, every frame bounded by its chunk (:mod:`asrkit.models.streaming`)."""
+        feats = self.extract_features(inputs, lengths, z, chunking)
         x, time_mask = self.apply_masks(
             feats.projected, feats.lengths, mask_time, mask_channel, time_mask
         )
-        hidden, states = self.encoder(x, feats.padding_mask, return_hidden_states)
+        hidden, states = self.encoder(x, feats.padding_mask, return_hidden_states, chunking)
         return EncoderOutput(hidden, feats.lengths, feats.padding_mask, states, time_mask)
 
 
