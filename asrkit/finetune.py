@@ -30,9 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -43,9 +40,7 @@ import torch.nn.functional as F
 from asrkit import config as configlib
 from asrkit import wer
 from asrkit.cli import run_cli
-from asrkit.data import DataDir
 from asrkit.data.augment import AugmentConfig, training_augment
-from asrkit.decoding import greedy_search
 from asrkit.models import save as save_checkpoint
 from asrkit.models.conformer import ConformerConfig
 from asrkit.models.ctc import KIND, CTCConfig, CTCModel
@@ -53,13 +48,14 @@ from asrkit.models.pretrained import FINETUNING_DEFAULTS, load_encoder
 from asrkit.models.rvq import RVQConfig
 from asrkit.models.streaming import Chunking, StreamingTraining
 from asrkit.models.wav2vec2 import config_for
-from asrkit.layout import MODEL_FILE, MODEL_INFO, TOKENIZER_DIR
+from asrkit.layout import MODEL_FILE, MODEL_INFO
 from asrkit.model_input import record_spec
 from asrkit.text.normalize import TextNormalizer
-from asrkit.text.tokenizer import Tokenizer, build_tokenizer, load_tokenizer
+from asrkit.text.tokenizer import Tokenizer
 from asrkit.train import FeatsDataset, StepOutput, Task, TrainConfig, distributed, stage
 from asrkit.train.cli import add_common_train_args
 from asrkit.train.checkpoint import final_weights
+from asrkit.train.ctc import TokenizerConfig, alignable, greedy_error_counts, make_tokenizer
 from asrkit.train.latent_cache import LatentCache
 
 log = logging.getLogger("asrkit.finetune")
@@ -76,13 +72,6 @@ class ModelConfig:
     conformer: ConformerConfig = field(default_factory=ConformerConfig)
     rvq: RVQConfig = field(default_factory=lambda: RVQConfig(num_levels=0))
     final_dropout: float = 0.0
-
-
-@dataclass
-class TokenizerConfig:
-    kind: Literal["char", "unigram", "bpe"] = "char"
-    vocab_size: int = 256  # SentencePiece only
-    normalizer: str = "default"  # preset of asrkit.text.normalize.TextNormalizer
 
 
 @dataclass
@@ -195,6 +184,8 @@ class CTCTask(Task):
         streaming = self.cfg.finetune.streaming
         if not model.training:
             return streaming.validation()
+        if not streaming.enabled:  # the default: no chunking, and no host read for it
+            return None
         steps = int(model.output_lengths(torch.tensor(batch.inputs.shape[1])))
         return streaming.draw(self.cfg.train.seed, num_updates, steps)
 
@@ -238,22 +229,18 @@ class CTCTask(Task):
     def validate(self, loader) -> dict[str, float]:
         """Greedy decoding of this rank's validation shard: word and character error counts."""
         model = distributed.unwrap(self.model)
-        refs, hyps = [], []
-        device = next(model.parameters()).device
         chunking = self.cfg.finetune.streaming.validation()
-        for batch in loader:
-            batch = batch.to(device)
+
+        def log_probs_of(batch):
             z = self.latents(model, batch) if chunking is None else None
             out = model(batch.inputs, batch.lengths, z=z, chunking=chunking)
-            best, _ = greedy_search(out.log_probs.float(), out.lengths, self.tokenizer.blank_id)
-            for ids, tgt, n in zip(best, batch.targets.tolist(), batch.target_lengths.tolist()):
-                refs.append(self.tokenizer.decode(tgt[:n]))
-                hyps.append(self.tokenizer.decode(ids))
+            return out.log_probs, out.lengths
+
+        counts = greedy_error_counts(log_probs_of, loader, self.tokenizer, self.normalizer,
+                                     next(model.parameters()).device)
         for cache in self.latent_caches.values():
             log.info(cache.summary())
-        if not refs:  # an empty shard (more ranks than validation batches)
-            return {"word_errors": 0, "words": 0, "char_errors": 0, "chars": 0}
-        return wer.error_counts(refs, hyps, self.normalizer)
+        return counts
 
     def combine_validation(self, counts: dict[str, float]) -> dict[str, float]:
         return wer.error_rates_of(counts)
@@ -263,37 +250,6 @@ class CTCTask(Task):
 
 
 # ----------------------------------------------------------------------------- the stage
-
-
-def ctc_min_frames(ids: list[int]) -> int:
-    """Frames a CTC alignment of ``ids`` needs: one per token plus a blank between repeats."""
-    return len(ids) + sum(1 for a, b in zip(ids, ids[1:]) if a == b)
-
-
-def make_tokenizer(cfg: FinetuneConfig, train_data: Path, exp: Path) -> Tokenizer:
-    """The experiment's tokenizer: trained on ``train_data``'s text once, then loaded.
-
-    It is built in a temporary folder renamed into place, so a killed run or a second
-    process never sees half of it.
-    """
-    tok_dir = exp / TOKENIZER_DIR
-    if (tok_dir / "tokenizer.json").is_file():
-        return load_tokenizer(tok_dir)
-    texts = DataDir.read(train_data).text
-    if not texts:
-        raise ValueError(f"{train_data}: no text file; fine-tuning needs transcripts")
-    exp.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{TOKENIZER_DIR}.", dir=exp))
-    try:
-        build_tokenizer(cfg.tokenizer.kind, texts, tmp, normalizer=cfg.tokenizer.normalizer,
-                        vocab_size=cfg.tokenizer.vocab_size)
-        shutil.rmtree(tok_dir, ignore_errors=True)  # a tokenizer dir without tokenizer.json
-        os.replace(tmp, tok_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    tok = load_tokenizer(tok_dir)
-    log.info("tokenizer: %s, %d tokens, saved in %s", cfg.tokenizer.kind, tok.vocab_size, tok_dir)
-    return tok
 
 
 def _cmvn(train_data: Path) -> tuple[torch.Tensor, torch.Tensor] | None:
@@ -309,17 +265,9 @@ def _cmvn(train_data: Path) -> tuple[torch.Tensor, torch.Tensor] | None:
 def _dataset(path: str, model: CTCModel, tok: Tokenizer, cfg: FinetuneConfig,
              augment=None) -> FeatsDataset:
     data = cfg.train.data
-
-    def keep(utt: str, length: int, ids) -> str | None:
-        if ids is not None and len(ids) == 0:
-            return "empty-transcript"
-        frames = int(model.output_lengths(torch.tensor([length]))[0])
-        if ids is not None and frames < ctc_min_frames(list(ids)):
-            return f"target-longer-than-frames ({len(ids)} tokens, {frames} frames)"
-        return None
-
     return FeatsDataset(path, min_length=max(data.min_length, model.min_input_length),
-                        max_length=data.max_length, crop=False, to_ids=tok.encode, keep=keep,
+                        max_length=data.max_length, crop=False, to_ids=tok.encode,
+                        keep=alignable(model.output_lengths),
                         augment=augment, seed=cfg.train.seed)
 
 
@@ -358,7 +306,7 @@ def finetune(args: argparse.Namespace) -> int:
 
     def build():
         nonlocal oov
-        tok = make_tokenizer(cfg, train_data, exp)
+        tok = make_tokenizer(cfg.tokenizer, train_data, exp)
         model, init_desc = build_model(args.init, cfg, tok.vocab_size, _cmvn(train_data))
         if needs_unused_parameter_search(model, cfg) and not cfg.train.find_unused_parameters:
             log.info("layerdrop, a frozen phase or no time masking leave parameters unused in "
@@ -397,7 +345,7 @@ def finetune(args: argparse.Namespace) -> int:
         return stage.StageReport("CTC fine-tuning", facts)
 
     return stage.run(args, cfg, "asrkit.finetune", build, report,
-                     prepare=lambda: make_tokenizer(cfg, train_data, exp))
+                     prepare=lambda: make_tokenizer(cfg.tokenizer, train_data, exp))
 
 
 def describe(cfg: FinetuneConfig, model: CTCModel) -> str:
