@@ -25,7 +25,7 @@ from typing import Any
 from asrkit import config as configlib
 from asrkit.cli import run_cli
 from asrkit.models import wav2vec2
-from asrkit.models.frontend import receptive_field
+from asrkit.models.masking import min_input_length
 from asrkit.models.objectives import PreTrainingLossConfig
 from asrkit.models.quantizer import within_group_cosine
 from asrkit.train import FeatsDataset, StepOutput, Task, TrainConfig, distributed, stage
@@ -89,17 +89,6 @@ def gumbel_schedule(mcfg: wav2vec2.Wav2Vec2Config, updates: int) -> str:
     return (f"{start:g} -> {end:g}, decay {decay:.6g} per update: "
             + (f"τ_min at update {reached}" if reached is not None and reached <= updates
                else f"{final:.2f} at the end ({updates} updates)"))
-
-
-def min_input_length(cfg: wav2vec2.Wav2Vec2Config) -> int:
-    """Shortest input (samples, or fbank frames) that gives the masking room to work.
-
-    A span of M masked frames must fit with a frame to spare (fairseq's rule), so
-    utterances shorter than M + 1 frames after the front end are excluded (and reported).
-    """
-    frames = cfg.mask_time_length + 1
-    stride = math.prod(s for _, _, s in cfg.feature_encoder_layers)
-    return receptive_field(cfg.feature_encoder_layers) + (frames - 1) * stride
 
 
 class PretrainTask(Task):
