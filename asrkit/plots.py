@@ -155,16 +155,7 @@ def plot_learning_curve(
     ticks = sorted(xs_all)
     ax.set_xticks(ticks, [f"{x:g}" for x in ticks])
     ax.xaxis.set_minor_locator(NullLocator())
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.grid(True, alpha=0.3)
-    if lines:
-        ax.legend(fontsize="small")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    return path
+    return _finish(fig, ax, path, xlabel, ylabel, title, legend=bool(lines))
 
 
 def plot_explanation(
@@ -254,11 +245,33 @@ def plot_deletion_curves(
     for label, ys in curves.items():
         style = "k--" if label.startswith("random") else "o-"
         ax.plot(xs, ys, style, label=label, markersize=3)
-    ax.set_xlabel("frames deleted, most relevant first (%)")
+    return _finish(fig, ax, path, "frames deleted, most relevant first (%)", ylabel, title,
+                   legend=bool(curves))
+
+
+def plot_probe(path: str | Path, cers: Mapping[str, Sequence[float]], *,
+               title: str = "linear CTC probe") -> Path:
+    """Dev CER of a linear probe on each hidden state, one line per encoder (asrkit-probe)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5, 3.5))
+    fig.subplots_adjust(left=0.14, right=0.97, bottom=0.15, top=0.9)
+    ax = fig.add_subplot()
+    layers = max((len(c) for c in cers.values()), default=0)
+    for label, ys in cers.items():
+        ax.plot(range(len(ys)), ys, marker="o", label=label)
+    ax.set_xticks(range(layers))
+    return _finish(fig, ax, path, "hidden state (0 = Transformer input)",
+                   "dev CER (%), linear CTC probe", title, legend=bool(cers))
+
+
+def _finish(fig, ax, path: str | Path, xlabel: str, ylabel: str, title: str, legend: bool) -> Path:
+    """Labels, grid and legend of a line figure, written as PNG to ``path``."""
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
-    if curves:
+    if legend:
         ax.legend(fontsize="small")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

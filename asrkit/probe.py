@@ -34,6 +34,7 @@ from asrkit.cli import run_cli
 from asrkit.decoding.greedy import greedy_search
 from asrkit.models.pretrained import load_encoder
 from asrkit.models.wav2vec2 import Wav2Vec2Model
+from asrkit.plots import plot_probe
 from asrkit.progress import progress
 from asrkit.text.normalize import TextNormalizer
 from asrkit.text.tokenizer import CharTokenizer
@@ -132,22 +133,7 @@ def write_report(out: Path, results: dict[str, list[float]], settings: dict) -> 
     lines += [f"| {name} | " + " | ".join(f"{c:.1f}" for c in cers) + " |"
               for name, cers in results.items()]
     (out / "probe.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    for name, cers in results.items():
-        ax.plot(range(layers), cers, marker="o", label=name)
-    ax.set_xlabel("hidden state (0 = Transformer input)")
-    ax.set_ylabel("dev CER (%), linear CTC probe")
-    ax.set_xticks(range(layers))
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / "probe.png", dpi=120)
-    plt.close(fig)
+    plot_probe(out / "probe.png", results)
 
 
 def build_parser() -> argparse.ArgumentParser:
